@@ -60,3 +60,13 @@ pub use typed::{
 /// Directory of `cilium_abi.h` in this crate's source (for tests and tools; build scripts use
 /// `DEP_CILIUM_MAPS_ABI_INCLUDE`).
 pub const ABI_INCLUDE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/include");
+
+/// This crate's README example, compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct CrateReadmeDoctests;
+
+/// The workspace README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
