@@ -4,7 +4,7 @@
 //! endpoint TC/TCX, cgroup v2 socket load balancing, `sock_ops`, XDP prefilter), compiled by
 //! `build.rs` with clang and embedded in the crate; a loader that pins programs and maps under
 //! an instance's bpffs directory and replaces programs atomically on restart; the sync that
-//! turns a [`cilium-policy`] `MapState`, load-balancer entries and the ipcache into ordered,
+//! turns a `cilium-policy` `MapState`, load-balancer entries and the ipcache into ordered,
 //! atomic map updates; and the reader of datapath events.
 //!
 //! What it is not: it holds no policy or load-balancing logic (see `cilium-policy` and
