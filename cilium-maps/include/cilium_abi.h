@@ -158,6 +158,11 @@ enum cil_sock_op {
  * No match drops with CIL_DROP_POLICY (133); a matching deny entry drops with
  * CIL_DROP_POLICY_DENY (181).
  *
+ * The two lookups are ranked by the prefix length of the key each entry was stored under
+ * (kept in the entry as lpm_prefix_length, since an LPM lookup returns only the value): the
+ * longer prefix wins, and on a tie the identity-specific entry wins. This is exactly the
+ * order above, and extends it to port ranges (partial port prefixes).
+ *
  * The LPM prefix covers, in order: identity (32 bits) and direction (8 bits) - always fully
  * specified, CIL_POLICY_STATIC_PREFIX - then protocol (8 bits, 0 bits when wildcarded) and
  * the destination port (network order, 0..16 bits: port ranges are stored as port prefixes).
@@ -188,7 +193,8 @@ struct cil_policy_entry {
 	__be16 proxy_port; /* L7 redirect to this local proxy port (network order); 0 = none */
 	__u8 flags;        /* CIL_POLICY_F_* */
 	__u8 auth_type;    /* 0 = no authentication required */
-	__u32 pad;
+	__u8 lpm_prefix_length; /* prefixlen of the key this entry is stored under (see below) */
+	__u8 pad[3];
 	__u64 packets; /* updated by the datapath */
 	__u64 bytes;
 };

@@ -487,8 +487,11 @@ abi_struct! {
         pub flags: u8,
         /// Required authentication type; 0 = none.
         pub auth_type: u8,
+        /// Prefix length of the key the entry is stored under; the datapath ranks its two
+        /// lookups with it. Typed handles set it on insert.
+        pub lpm_prefix_length: u8,
         /// Padding, zero.
-        pub pad: u32,
+        pub pad: [u8; 3],
         /// Packets that matched this entry (updated by the datapath).
         pub packets: u64,
         /// Bytes that matched this entry (updated by the datapath).

@@ -31,10 +31,18 @@ pub trait MapDef {
     const DEFAULT_MAX_ENTRIES: u32;
     /// Short description for docs and dumps.
     const WHAT: &'static str;
+
+    /// Fills fields of the value that derive from the key, before every write.
+    fn prepare(_key: &Self::Key, value: Self::Value) -> Self::Value {
+        value
+    }
 }
 
 macro_rules! map_def {
     ($(#[$m:meta])* $def:ident, $alias:ident, $k:ty, $v:ty, $kind:expr, $max:expr, $what:literal) => {
+        map_def!($(#[$m])* $def, $alias, $k, $v, $kind, $max, $what, |_k, v| v);
+    };
+    ($(#[$m:meta])* $def:ident, $alias:ident, $k:ty, $v:ty, $kind:expr, $max:expr, $what:literal, |$pk:ident, $pv:ident| $prep:expr) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy)]
         pub struct $def;
@@ -44,6 +52,9 @@ macro_rules! map_def {
             const KIND: MapKind = $kind;
             const DEFAULT_MAX_ENTRIES: u32 = $max;
             const WHAT: &'static str = $what;
+            fn prepare($pk: &$k, $pv: $v) -> $v {
+                $prep
+            }
         }
         #[doc = concat!("Typed handle of the ", $what, " (`", stringify!($k), "` → `", stringify!($v), "`).")]
         pub type $alias<S = KernelMap> = Map<$def, S>;
@@ -53,7 +64,8 @@ macro_rules! map_def {
 map_def!(
     /// Per-endpoint policy map: LPM trie over identity, direction, protocol and port prefix.
     PolicyMapDef, PolicyMap, PolicyKey, PolicyEntry, MapKind::LpmTrie,
-    consts::CIL_POLICY_MAP_DEFAULT_MAX, "policy map"
+    consts::CIL_POLICY_MAP_DEFAULT_MAX, "policy map",
+    |key, value| PolicyEntry { lpm_prefix_length: key.prefixlen as u8, ..value }
 );
 map_def!(
     /// IP cache: LPM trie from address/CIDR to identity.
@@ -263,7 +275,7 @@ impl<D: MapDef, S: MapStore> Map<D, S> {
         value: &D::Value,
         flags: UpdateFlags,
     ) -> Result<(), MapError> {
-        let v = self.encode_value(value);
+        let v = self.encode_value(&D::prepare(key, *value));
         self.store.update(bytemuck::bytes_of(key), &v, flags)
     }
 
@@ -272,7 +284,12 @@ impl<D: MapDef, S: MapStore> Map<D, S> {
     pub fn insert_batch(&mut self, entries: &[Entry<D>]) -> Result<(), MapError> {
         let raw: Vec<(Vec<u8>, Vec<u8>)> = entries
             .iter()
-            .map(|(k, v)| (bytemuck::bytes_of(k).to_vec(), self.encode_value(v)))
+            .map(|(k, v)| {
+                (
+                    bytemuck::bytes_of(k).to_vec(),
+                    self.encode_value(&D::prepare(k, *v)),
+                )
+            })
             .collect();
         self.store.update_batch(&raw)
     }

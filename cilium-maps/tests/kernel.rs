@@ -57,7 +57,7 @@ fn roundtrip<D: MapDef>(name: &str, entries: &[(D::Key, D::Value)]) {
         let got = k.get(key).unwrap();
         assert_eq!(
             got.map(|v| bytemuck::bytes_of(&v).to_vec()),
-            Some(bytemuck::bytes_of(value).to_vec()),
+            Some(bytemuck::bytes_of(&D::prepare(key, *value)).to_vec()),
             "{name}: {key}"
         );
     }
