@@ -1,15 +1,26 @@
-//! eBPF datapath of the cilium-rs family (not yet built).
+//! The eBPF datapath of the cilium-rs family.
 //!
-//! What it will be: the C programs under `bpf/` (one entry file per attach point:
-//! endpoint TC/TCX, cgroup v2 socket load balancing, `sock_ops`, XDP prefilter), compiled by
-//! `build.rs` with clang and embedded in the crate; a loader that pins programs and maps under
-//! an instance's bpffs directory and replaces programs atomically on restart; the sync that
-//! turns a `cilium-policy` `MapState`, load-balancer entries and the ipcache into ordered,
-//! atomic map updates; and the reader of datapath events.
+//! What it is: the C programs under `bpf/` (one entry file per attach point, shared logic in
+//! `bpf/lib/*.h`), compiled by `build.rs` with clang and embedded in this crate; a [`Datapath`]
+//! loader that pins the shared maps under an instance's bpffs directory (so a restarted agent
+//! finds them again) and sets run-time configuration as load-time globals; and typed access
+//! to the maps the programs use (endpoints, ipcache, per-endpoint policy, conntrack, metrics).
 //!
-//! What it is not: it holds no policy or load-balancing logic (see `cilium-policy` and
-//! `cilium-lb`), and it does not define the ABI (see `cilium-maps`, whose C header the programs
-//! include). It is the only crate that sees both the policy engine's output and the kernel's
-//! map layout.
+//! What it is not: it holds no policy or load-balancing logic (`cilium-policy` and `cilium-lb`
+//! compute what goes into the maps) and it does not define the ABI (`cilium-maps`, whose C
+//! header the programs include).
 //!
-//! Status: placeholder; the work is tracked in the datapath issue.
+//! Status: the endpoint programs (`cil_from_endpoint`, `cil_to_endpoint`: parsing, anti-spoofing,
+//! conntrack, peer identity, six-level policy lookup with deny, metrics, drop and policy-verdict
+//! events) are built and verified with `BPF_PROG_TEST_RUN`. Service translation, socket LB,
+//! sock_ops, the XDP prefilter, attachment and atomic replacement are the next steps of the
+//! datapath issue.
+
+mod error;
+mod loader;
+
+pub use error::DatapathError;
+pub use loader::{Datapath, DatapathConfig, Program};
+
+/// The compiled endpoint programs (`bpf/bpf_lxc.c`).
+pub static LXC_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/bpf_lxc.o"));

@@ -42,6 +42,7 @@ mod kernel;
 pub mod layout;
 mod maglev;
 mod memory;
+mod outer;
 mod store;
 mod typed;
 
@@ -49,6 +50,7 @@ pub use error::MapError;
 pub use kernel::KernelMap;
 pub use maglev::MaglevMap;
 pub use memory::MemoryMap;
+pub use outer::MapOfMaps;
 pub use store::{MapKind, MapSpec, MapStore, UpdateFlags};
 pub use typed::{
     AffinityMap, AffinityMapDef, BackendMap, BackendMapDef, ConntrackMap, ConntrackMapDef,

@@ -1,0 +1,482 @@
+//! The endpoint programs under `BPF_PROG_TEST_RUN` on crafted packets (privileged).
+//!
+//! Runs whenever BPF is usable; with `CILIUM_PRIVILEGED_TESTS=1` (CI) a missing BPF or bpffs is
+//! a failure, not a skip.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+
+use aya::programs::{TestRun, TestRunOptions};
+use cilium_datapath::{Datapath, DatapathConfig, Program};
+use cilium_maps::abi::{consts::*, *};
+use cilium_maps::events::Event;
+
+const TC_ACT_OK: u32 = 0;
+const TC_ACT_SHOT: u32 = 2;
+
+struct Env {
+    dp: Datapath,
+    events: aya::maps::RingBuf<aya::maps::MapData>,
+    dir: PathBuf,
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn privileged_env(test: &str) -> Option<Env> {
+    let strict = std::env::var("CILIUM_PRIVILEGED_TESTS").as_deref() == Ok("1");
+    let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
+    let bpffs = mounts.lines().any(|l| {
+        let mut f = l.split_whitespace();
+        f.nth(1) == Some("/sys/fs/bpf") && f.next() == Some("bpf")
+    });
+    let dir = PathBuf::from(format!(
+        "/sys/fs/bpf/cilium-rs-test-{test}-{}",
+        std::process::id()
+    ));
+    let loaded = if bpffs {
+        let _ = std::fs::remove_dir_all(&dir);
+        Datapath::load(&DatapathConfig::new(&dir))
+            .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e)))
+    } else {
+        Err("/sys/fs/bpf is not a bpffs".to_owned())
+    };
+    match loaded {
+        Ok(mut dp) => {
+            let events = dp.take_events().expect("events ring buffer");
+            Some(Env { dp, events, dir })
+        }
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            if strict {
+                panic!("{test}: CILIUM_PRIVILEGED_TESTS=1 but the datapath cannot be loaded: {e}");
+            }
+            eprintln!("skipping {test}: {e}");
+            None
+        }
+    }
+}
+
+fn v4(s: &str) -> Ipv4Addr {
+    s.parse().unwrap()
+}
+
+/// Ethernet + IPv4 + TCP/UDP/ICMP header, no payload; checksums are not checked by the programs.
+fn packet(
+    src: Ipv4Addr,
+    sport: u16,
+    dst: Ipv4Addr,
+    dport: u16,
+    proto: u8,
+    tcp_flags: u8,
+) -> Vec<u8> {
+    let mut p = vec![0u8; 14];
+    p[12..14].copy_from_slice(&0x0800u16.to_be_bytes());
+    let l4_len = match proto {
+        6 => 20,
+        _ => 8,
+    };
+    let total = 20 + l4_len;
+    let mut ip = [0u8; 20];
+    ip[0] = 0x45;
+    ip[2..4].copy_from_slice(&(total as u16).to_be_bytes());
+    ip[8] = 64;
+    ip[9] = proto;
+    ip[12..16].copy_from_slice(&src.octets());
+    ip[16..20].copy_from_slice(&dst.octets());
+    p.extend_from_slice(&ip);
+    let mut l4 = vec![0u8; l4_len];
+    match proto {
+        6 | 17 => {
+            l4[0..2].copy_from_slice(&sport.to_be_bytes());
+            l4[2..4].copy_from_slice(&dport.to_be_bytes());
+            if proto == 6 {
+                l4[12] = 5 << 4;
+                l4[13] = tcp_flags;
+            } else {
+                l4[4..6].copy_from_slice(&(l4_len as u16).to_be_bytes());
+            }
+        }
+        _ => {
+            l4[0] = (dport >> 8) as u8; // ICMP type
+            l4[4..6].copy_from_slice(&sport.to_be_bytes()); // echo id
+        }
+    }
+    p.extend_from_slice(&l4);
+    p
+}
+
+const SYN: u8 = 0x02;
+const ACK: u8 = 0x10;
+
+impl Env {
+    fn run(&self, prog: Program, pkt: &[u8]) -> u32 {
+        let opts = TestRunOptions {
+            data_in: Some(pkt),
+            ..Default::default()
+        };
+        self.dp
+            .program(prog)
+            .unwrap()
+            .test_run(opts)
+            .expect("BPF_PROG_TEST_RUN")
+            .return_value
+    }
+
+    fn drain(&mut self) -> Vec<Event> {
+        let mut out = Vec::new();
+        while let Some(item) = self.events.next() {
+            out.push(Event::parse(&item).expect("well-formed event"));
+        }
+        out
+    }
+
+    fn add_endpoint(&self, ip: &str, id: u16, identity: u32, flags: u16) {
+        let mut eps = self.dp.endpoints().unwrap();
+        let info = EndpointInfo {
+            ifindex: 1,
+            endpoint_id: id,
+            identity,
+            flags,
+            ..bytemuck::Zeroable::zeroed()
+        };
+        eps.insert(&EndpointKey::new(IpAddr::V4(v4(ip))), &info)
+            .unwrap();
+    }
+
+    fn add_ipcache(&self, ip: &str, identity: u32) {
+        let mut c = self.dp.ipcache().unwrap();
+        c.insert(
+            &IpCacheKey::new(IpAddr::V4(v4(ip)), 32, 0),
+            &IpCacheValue::identity(identity),
+        )
+        .unwrap();
+    }
+}
+
+const READY: u16 =
+    CIL_ENDPOINT_F_POLICY_READY | CIL_ENDPOINT_F_ENFORCE_INGRESS | CIL_ENDPOINT_F_ENFORCE_EGRESS;
+
+/// Every Test_MergeRules case of the distillery data: the expected ingress map state goes into
+/// the endpoint's policy map, and each probe's verdict, drop reason and match type must be
+/// what Cilium's lookup order gives.
+#[test]
+fn distillery_probes_get_ciliums_verdicts() {
+    let Some(mut env) = privileged_env("distillery") else {
+        return;
+    };
+    let data: serde_json::Value =
+        serde_json::from_str(include_str!("data/distillery_cases.json")).unwrap();
+    let ids = &data["identities"];
+    let foo = ids["foo"]["id"].as_u64().unwrap() as u32;
+    let bar = ids["bar"]["id"].as_u64().unwrap() as u32;
+    env.add_endpoint("10.0.0.1", 42, foo, READY);
+    env.add_ipcache("10.0.1.1", foo);
+    env.add_ipcache("10.0.2.1", bar);
+    let cases = data["cases_mergerules"].as_array().unwrap();
+    assert_eq!(cases.len(), 128);
+    let mut probes = 0;
+    for (ci, case) in cases.iter().enumerate() {
+        let mut policy = env.dp.endpoint_policy(42).unwrap();
+        for k in policy.keys().unwrap() {
+            policy.remove(&k).unwrap();
+        }
+        for e in case["expected_ingress_mapstate"].as_array().unwrap() {
+            assert_eq!(e["direction"], "ingress");
+            let proto = e["proto"].as_u64().unwrap() as u8;
+            let dport = e["dport"].as_u64().unwrap() as u16;
+            let key = PolicyKey::new(
+                e["identity"].as_u64().unwrap() as u32,
+                CIL_DIR_INGRESS,
+                proto,
+                dport,
+                if dport == 0 { 0 } else { 16 },
+            );
+            let entry = match e["action"].as_str().unwrap() {
+                "allow" => PolicyEntry::allow(0),
+                "deny" => PolicyEntry::deny(),
+                "redirect" => PolicyEntry::allow(15001),
+                other => panic!("unknown action {other}"),
+            };
+            policy.insert(&key, &entry).unwrap();
+        }
+        env.drain();
+        for (pi, p) in case["probe_verdicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+        {
+            let src = if p["src"] == "foo" {
+                v4("10.0.1.1")
+            } else {
+                v4("10.0.2.1")
+            };
+            let proto = if p["proto"] == "TCP" { 6 } else { 17 };
+            let sport = 10000 + (ci * 8 + pi) as u16; // a new flow every time
+            let pkt = packet(
+                src,
+                sport,
+                v4("10.0.0.1"),
+                p["dport"].as_u64().unwrap() as u16,
+                proto,
+                SYN,
+            );
+            let ret = env.run(Program::ToEndpoint, &pkt);
+            let verdict = p["verdict"].as_str().unwrap();
+            let ctx = format!("{} probe {pi} {p}", case["id"]);
+            let (want_ret, want_reason, want_flags) = match verdict {
+                "ALLOWED" => (TC_ACT_OK, 0, 0),
+                "REDIRECTED_TO_PROXY" => (TC_ACT_OK, 0, CIL_VERDICT_F_REDIRECT),
+                "DENIED_NO_MATCH(-133)" => (TC_ACT_SHOT, CIL_DROP_POLICY, CIL_VERDICT_F_DENY),
+                "DENIED_POLICY_DENY(-181)" => {
+                    (TC_ACT_SHOT, CIL_DROP_POLICY_DENY, CIL_VERDICT_F_DENY)
+                }
+                other => panic!("unknown verdict {other}"),
+            };
+            assert_eq!(ret, want_ret, "{ctx}");
+            let events = env.drain();
+            let verdicts: Vec<_> = events
+                .iter()
+                .filter_map(|e| {
+                    if let Event::PolicyVerdict(v) = e {
+                        Some(*v)
+                    } else {
+                        None
+                    }
+                })
+                .collect();
+            assert_eq!(verdicts.len(), 1, "{ctx}: {events:?}");
+            let v = verdicts[0];
+            assert_eq!(v.drop_reason, want_reason, "{ctx}");
+            assert_eq!(v.flags, want_flags, "{ctx}");
+            let want_match = match p["match_type"].as_str().unwrap() {
+                "NONE" => CIL_POLICY_MATCH_NONE,
+                "L3_ONLY" => CIL_POLICY_MATCH_L3_ONLY,
+                "L3_L4" => CIL_POLICY_MATCH_L3_L4,
+                "L4_ONLY" => CIL_POLICY_MATCH_L4_ONLY,
+                "L3_PROTO" => CIL_POLICY_MATCH_L3_PROTO,
+                "PROTO_ONLY" => CIL_POLICY_MATCH_PROTO_ONLY,
+                "ALL" => CIL_POLICY_MATCH_ALL,
+                other => panic!("unknown match type {other}"),
+            };
+            assert_eq!(v.match_type, want_match, "{ctx}");
+            assert_eq!(
+                v.remote_identity,
+                if p["src"] == "foo" { foo } else { bar },
+                "{ctx}"
+            );
+            if want_reason != 0 {
+                assert!(
+                    events
+                        .iter()
+                        .any(|e| matches!(e, Event::Drop(d) if d.hdr.subtype == want_reason)),
+                    "{ctx}: drop event"
+                );
+            }
+            probes += 1;
+        }
+    }
+    assert_eq!(probes, 640);
+}
+
+#[test]
+fn conntrack_lets_replies_through_and_fails_closed() {
+    let Some(mut env) = privileged_env("ct") else {
+        return;
+    };
+    let (a, b) = (v4("10.0.0.1"), v4("10.0.0.2"));
+    env.add_endpoint("10.0.0.1", 7, 1000, READY);
+    env.add_ipcache("10.0.0.2", 2000);
+    let mut policy = env.dp.endpoint_policy(7).unwrap();
+    // Egress TCP/80 to identity 2000 only; nothing allowed on ingress.
+    policy
+        .insert(
+            &PolicyKey::new(2000, CIL_DIR_EGRESS, 6, 80, 16),
+            &PolicyEntry::allow(0),
+        )
+        .unwrap();
+
+    let syn = packet(a, 40000, b, 80, 6, SYN);
+    assert_eq!(
+        env.run(Program::FromEndpoint, &syn),
+        TC_ACT_OK,
+        "allowed egress"
+    );
+    let synack = packet(b, 80, a, 40000, 6, SYN | ACK);
+    assert_eq!(
+        env.run(Program::ToEndpoint, &synack),
+        TC_ACT_OK,
+        "reply follows the conntrack entry"
+    );
+    let ct = env.dp.conntrack().unwrap();
+    let key = CtKey::new(IpAddr::V4(a), 40000, IpAddr::V4(b), 80, 6, CIL_CT_F_EGRESS);
+    let entry = ct.get(&key).unwrap().expect("conntrack entry");
+    assert_eq!(
+        (entry.tx_packets, entry.rx_packets, entry.src_identity),
+        (1, 1, 1000)
+    );
+    assert!(entry.flags & CIL_CT_ENTRY_F_SEEN_NON_SYN != 0);
+
+    // A new inbound connection is not a reply: default deny.
+    let inbound = packet(b, 5555, a, 22, 6, SYN);
+    assert_eq!(env.run(Program::ToEndpoint, &inbound), TC_ACT_SHOT);
+    // Other egress ports are denied, and the verdict says so.
+    env.drain();
+    assert_eq!(
+        env.run(Program::FromEndpoint, &packet(a, 40001, b, 443, 6, SYN)),
+        TC_ACT_SHOT
+    );
+    assert!(
+        env.drain()
+            .iter()
+            .any(|e| matches!(e, Event::Drop(d) if d.hdr.subtype == CIL_DROP_POLICY))
+    );
+
+    // Anti-spoofing: a source address that is not the endpoint's.
+    assert_eq!(
+        env.run(
+            Program::FromEndpoint,
+            &packet(v4("10.9.9.9"), 1, b, 80, 6, SYN)
+        ),
+        TC_ACT_SHOT
+    );
+    assert!(
+        env.drain()
+            .iter()
+            .any(|e| matches!(e, Event::Drop(d) if d.hdr.subtype == CIL_DROP_INVALID_SIP))
+    );
+
+    // Fail closed: an endpoint whose policy is not ready drops, as does one whose policy map
+    // is missing.
+    env.add_endpoint("10.0.0.3", 8, 1001, CIL_ENDPOINT_F_ENFORCE_EGRESS);
+    assert_eq!(
+        env.run(
+            Program::FromEndpoint,
+            &packet(v4("10.0.0.3"), 1, b, 80, 6, SYN)
+        ),
+        TC_ACT_SHOT
+    );
+    env.add_endpoint("10.0.0.4", 9, 1002, READY);
+    assert_eq!(
+        env.run(
+            Program::FromEndpoint,
+            &packet(v4("10.0.0.4"), 1, b, 80, 6, SYN)
+        ),
+        TC_ACT_SHOT
+    );
+    let drops: Vec<u8> = env
+        .drain()
+        .iter()
+        .filter_map(|e| {
+            if let Event::Drop(d) = e {
+                Some(d.hdr.subtype)
+            } else {
+                None
+            }
+        })
+        .collect();
+    assert_eq!(drops, vec![CIL_DROP_EP_NOT_READY, CIL_DROP_EP_NOT_READY]);
+
+    // An endpoint without enforcement forwards; ARP passes untouched.
+    env.add_endpoint("10.0.0.5", 10, 1003, CIL_ENDPOINT_F_POLICY_READY);
+    assert_eq!(
+        env.run(
+            Program::FromEndpoint,
+            &packet(v4("10.0.0.5"), 1, b, 80, 6, SYN)
+        ),
+        TC_ACT_OK
+    );
+    let mut arp = vec![0u8; 42];
+    arp[12..14].copy_from_slice(&0x0806u16.to_be_bytes());
+    assert_eq!(env.run(Program::FromEndpoint, &arp), TC_ACT_OK);
+
+    // Metrics count forwards and drops per reason and direction.
+    let m = env.dp.metrics().unwrap();
+    let key = |reason, direction| MetricsKey {
+        reason,
+        direction,
+        pad: 0,
+        pad2: 0,
+    };
+    assert!(
+        m.get_sum(&key(CIL_DROP_POLICY, CIL_DIR_INGRESS))
+            .unwrap()
+            .unwrap()
+            .packets
+            >= 1
+    );
+    assert!(
+        m.get_sum(&key(CIL_DROP_EP_NOT_READY, CIL_DIR_EGRESS))
+            .unwrap()
+            .unwrap()
+            .packets
+            >= 2
+    );
+    assert!(
+        m.get_sum(&key(CIL_REASON_FORWARDED, CIL_DIR_INGRESS))
+            .unwrap()
+            .unwrap()
+            .packets
+            >= 1
+    );
+}
+
+#[test]
+fn a_second_load_reuses_the_pinned_maps() {
+    let Some(env) = privileged_env("reload") else {
+        return;
+    };
+    env.add_endpoint("10.0.0.1", 5, 1234, READY);
+    env.dp
+        .endpoint_policy(5)
+        .unwrap()
+        .insert(
+            &PolicyKey::new(0, CIL_DIR_EGRESS, 17, 53, 16),
+            &PolicyEntry::allow(0),
+        )
+        .unwrap();
+    // A "restarted agent": a new load over the same pin directory sees the same state and
+    // enforces it with the new programs.
+    let again = Datapath::load(&DatapathConfig::new(env.dp.pin_dir())).unwrap();
+    assert!(
+        again
+            .endpoints()
+            .unwrap()
+            .get(&EndpointKey::new(IpAddr::V4(v4("10.0.0.1"))))
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(again.policy_maps().unwrap().keys().unwrap(), vec![5]);
+    let dns = packet(v4("10.0.0.1"), 3333, v4("10.96.0.10"), 53, 17, 0);
+    let opts = TestRunOptions {
+        data_in: Some(&dns),
+        ..Default::default()
+    };
+    assert_eq!(
+        again
+            .program(Program::FromEndpoint)
+            .unwrap()
+            .test_run(opts)
+            .unwrap()
+            .return_value,
+        TC_ACT_OK
+    );
+    let other = packet(v4("10.0.0.1"), 3334, v4("10.96.0.10"), 54, 17, 0);
+    let opts = TestRunOptions {
+        data_in: Some(&other),
+        ..Default::default()
+    };
+    assert_eq!(
+        again
+            .program(Program::FromEndpoint)
+            .unwrap()
+            .test_run(opts)
+            .unwrap()
+            .return_value,
+        TC_ACT_SHOT
+    );
+}

@@ -1,0 +1,97 @@
+//! A map of maps keyed by `u32` (e.g. the per-endpoint policy maps, keyed by endpoint id).
+//!
+//! User space writes an inner map's file descriptor; the kernel stores a reference to the map
+//! and answers lookups with the inner map's id. Replacing an inner map is one update, so the
+//! datapath switches from the old map to the new one atomically.
+
+use std::os::fd::{AsFd, AsRawFd};
+use std::path::Path;
+
+use aya::maps::MapData;
+
+use crate::error::MapError;
+use crate::kernel::KernelMap;
+use crate::store::{MapKind, MapSpec, MapStore, UpdateFlags};
+
+/// A `BPF_MAP_TYPE_HASH_OF_MAPS` keyed by `u32`.
+#[derive(Debug)]
+pub struct MapOfMaps {
+    store: KernelMap,
+}
+
+impl MapOfMaps {
+    /// Wraps a map-of-maps aya loaded (from an object or a pin).
+    pub fn from_map_data(name: &str, data: MapData) -> Result<Self, MapError> {
+        let info = data.info().map_err(|e| MapError::Aya {
+            map: name.to_owned(),
+            action: "read map info",
+            source: Box::new(e),
+        })?;
+        let t = info.map_type().map_or(u32::MAX, |t| t as isize as u32);
+        if t != 13 || info.key_size() != 4 {
+            return Err(MapError::Kind {
+                map: name.to_owned(),
+                actual: format!("type {t} with {}-byte keys", info.key_size()),
+                expected: "hash_of_maps with 4-byte keys".into(),
+            });
+        }
+        let spec = MapSpec {
+            name: name.to_owned(),
+            kind: MapKind::Hash,
+            key_size: 4,
+            value_size: 4,
+            max_entries: info.max_entries(),
+        };
+        Ok(Self {
+            store: KernelMap::from_map_data_raw(spec, data)?,
+        })
+    }
+
+    /// Opens a pinned map-of-maps.
+    pub fn from_pin(path: impl AsRef<Path>) -> Result<Self, MapError> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let data = MapData::from_pin(path).map_err(|e| MapError::Aya {
+            map: name.clone(),
+            action: "open pinned map",
+            source: Box::new(e),
+        })?;
+        Self::from_map_data(&name, data)
+    }
+
+    /// Points `key` at `inner` (which must match the outer map's inner template: type, sizes,
+    /// flags and capacity), replacing any previous inner map atomically.
+    pub fn set(&mut self, key: u32, inner: &KernelMap) -> Result<(), MapError> {
+        let fd = inner.map_data().fd().as_fd().as_raw_fd() as u32;
+        self.store
+            .update(&key.to_ne_bytes(), &fd.to_ne_bytes(), UpdateFlags::Any)
+    }
+
+    /// The kernel id of the inner map at `key`.
+    pub fn inner_id(&self, key: u32) -> Result<Option<u32>, MapError> {
+        Ok(self
+            .store
+            .lookup(&key.to_ne_bytes())?
+            .map(|v| u32::from_ne_bytes([v[0], v[1], v[2], v[3]])))
+    }
+
+    /// Removes `key`.
+    pub fn remove(&mut self, key: u32) -> Result<(), MapError> {
+        self.store.delete(&key.to_ne_bytes())
+    }
+
+    /// Every key.
+    pub fn keys(&self) -> Result<Vec<u32>, MapError> {
+        Ok(self
+            .store
+            .keys()?
+            .iter()
+            .map(|k| u32::from_ne_bytes([k[0], k[1], k[2], k[3]]))
+            .collect())
+    }
+
+    /// The map's name.
+    pub fn name(&self) -> &str {
+        &self.store.spec().name
+    }
+}
