@@ -62,6 +62,14 @@ impl Program {
     }
 }
 
+fn convert_error(p: Program, e: aya::programs::ProgramError) -> DatapathError {
+    DatapathError::Program {
+        program: p.name(),
+        action: "convert",
+        source: Box::new(e),
+    }
+}
+
 /// The loaded endpoint programs and their maps.
 pub struct Datapath {
     ebpf: Ebpf,
@@ -104,11 +112,7 @@ impl Datapath {
                 .program_mut(p.name())
                 .ok_or(DatapathError::NoSuchProgram { program: p.name() })?
                 .try_into()
-                .map_err(|e| DatapathError::Program {
-                    program: p.name(),
-                    action: "convert",
-                    source: Box::new(e),
-                })?;
+                .map_err(|e| convert_error(p, e))?;
             prog.load().map_err(|e| DatapathError::Program {
                 program: p.name(),
                 action: "load",
@@ -127,11 +131,7 @@ impl Datapath {
             .program(p.name())
             .ok_or(DatapathError::NoSuchProgram { program: p.name() })?
             .try_into()
-            .map_err(|e| DatapathError::Program {
-                program: p.name(),
-                action: "convert",
-                source: Box::new(e),
-            })
+            .map_err(|e| convert_error(p, e))
     }
 
     /// Mutable access to a loaded program (attach, detach).
@@ -140,11 +140,7 @@ impl Datapath {
             .program_mut(p.name())
             .ok_or(DatapathError::NoSuchProgram { program: p.name() })?
             .try_into()
-            .map_err(|e| DatapathError::Program {
-                program: p.name(),
-                action: "convert",
-                source: Box::new(e),
-            })
+            .map_err(|e| convert_error(p, e))
     }
 
     /// The instance's bpffs directory.
