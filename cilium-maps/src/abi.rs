@@ -154,6 +154,14 @@ pub fn decode_addr(addr: &[u8; 16], family: u8) -> Option<IpAddr> {
     }
 }
 
+/// Clears every bit of `bytes` after the first `bits` (MSB first), as an LPM trie ignores them.
+pub(crate) fn clear_host_bits(bytes: &mut [u8], bits: u32) {
+    for (i, b) in bytes.iter_mut().enumerate() {
+        let keep = bits.saturating_sub((i as u32) * 8).min(8);
+        *b &= if keep == 0 { 0 } else { 0xFFu8 << (8 - keep) };
+    }
+}
+
 fn fmt_addr(f: &mut fmt::Formatter<'_>, addr: &[u8; 16], family: u8) -> fmt::Result {
     match decode_addr(addr, family) {
         Some(ip) => write!(f, "{ip}"),
@@ -566,11 +574,7 @@ impl IpCacheKey {
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let len = prefix_len.min(max);
         let (mut bytes, family) = encode_addr(addr);
-        for (i, b) in bytes.iter_mut().enumerate() {
-            let bit = (i as u32) * 8;
-            let keep = u32::from(len).saturating_sub(bit).min(8);
-            *b &= if keep == 0 { 0 } else { 0xFFu8 << (8 - keep) };
-        }
+        clear_host_bits(&mut bytes, u32::from(len));
         Self {
             prefixlen: CIL_IPCACHE_STATIC_PREFIX + u32::from(len),
             cluster_id,

@@ -168,13 +168,7 @@ impl KernelMap {
 
     /// Opens a pinned map.
     pub fn from_pin(path: impl AsRef<Path>) -> Result<Self, MapError> {
-        let path = path.as_ref();
-        let name = path.display().to_string();
-        let data = MapData::from_pin(path).map_err(|e| MapError::Aya {
-            map: name.clone(),
-            action: "open pinned map",
-            source: Box::new(e),
-        })?;
+        let (name, data) = open_pinned(path.as_ref())?;
         Self::from_map_data(&name, data)
     }
 
@@ -215,29 +209,13 @@ impl KernelMap {
     }
 
     fn stored_value_len(&self) -> usize {
-        if self.spec.kind.is_per_cpu() {
-            (self.spec.value_size as usize).next_multiple_of(8) * self.cpus
-        } else {
-            self.spec.value_size as usize
-        }
+        self.spec.stored_value_len(self.cpus)
     }
 
     fn check_sizes(&self, key: &[u8], value: Option<&[u8]>) -> Result<(), MapError> {
-        if key.len() != self.spec.key_size as usize {
-            return Err(MapError::KeySize {
-                map: self.spec.name.clone(),
-                size: key.len(),
-                expected: self.spec.key_size as usize,
-            });
-        }
-        if let Some(v) = value
-            && v.len() != self.stored_value_len()
-        {
-            return Err(MapError::ValueSize {
-                map: self.spec.name.clone(),
-                size: v.len(),
-                expected: self.stored_value_len(),
-            });
+        self.spec.check_key(key)?;
+        if let Some(v) = value {
+            self.spec.check_value(v, self.cpus)?;
         }
         Ok(())
     }
@@ -270,7 +248,18 @@ impl KernelMap {
     }
 }
 
-fn map_type_number(info: &aya::maps::MapInfo) -> u32 {
+/// Opens the map pinned at `path`; the path names it in errors.
+pub(crate) fn open_pinned(path: &Path) -> Result<(String, MapData), MapError> {
+    let name = path.display().to_string();
+    let data = MapData::from_pin(path).map_err(|e| MapError::Aya {
+        map: name.clone(),
+        action: "open pinned map",
+        source: Box::new(e),
+    })?;
+    Ok((name, data))
+}
+
+pub(crate) fn map_type_number(info: &aya::maps::MapInfo) -> u32 {
     // aya's MapType discriminants are the kernel's bpf_map_type numbers.
     info.map_type().map_or(u32::MAX, |t| t as isize as u32)
 }
@@ -303,16 +292,7 @@ impl MapStore for KernelMap {
     fn update(&mut self, key: &[u8], value: &[u8], flags: UpdateFlags) -> Result<(), MapError> {
         self.check_sizes(key, Some(value))?;
         if self.spec.kind == MapKind::Array {
-            let idx = u32::from_ne_bytes([key[0], key[1], key[2], key[3]]);
-            if idx >= self.spec.max_entries {
-                return Err(MapError::InvalidKey {
-                    map: self.spec.name.clone(),
-                    reason: format!(
-                        "index {idx} out of range (max_entries {})",
-                        self.spec.max_entries
-                    ),
-                });
-            }
+            self.spec.array_index(key)?;
         }
         let mut attr = ElemAttr {
             map_fd: self.fd(),
@@ -329,10 +309,7 @@ impl MapStore for KernelMap {
     fn delete(&mut self, key: &[u8]) -> Result<(), MapError> {
         self.check_sizes(key, None)?;
         if self.spec.kind == MapKind::Array {
-            return Err(MapError::InvalidKey {
-                map: self.spec.name.clone(),
-                reason: "array elements cannot be deleted".into(),
-            });
+            return Err(self.spec.array_delete_error());
         }
         let mut attr = ElemAttr {
             map_fd: self.fd(),

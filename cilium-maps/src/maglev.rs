@@ -6,7 +6,7 @@
 //! datapath never sees a half-written table. The in-memory twin keeps the tables in a map.
 
 use std::collections::BTreeMap;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd};
 use std::path::Path;
 
 use aya::maps::MapData;
@@ -14,6 +14,7 @@ use aya::maps::MapData;
 use crate::abi::{MaglevKey, consts};
 use crate::error::MapError;
 use crate::kernel::{KernelMap, create_map_fd};
+use crate::outer::MapOfMaps;
 use crate::store::{MapKind, MapSpec, MapStore, UpdateFlags};
 
 const BPF_MAP_TYPE_ARRAY: u32 = 2;
@@ -21,7 +22,7 @@ const BPF_MAP_TYPE_HASH_OF_MAPS: u32 = 13;
 
 #[derive(Debug)]
 enum Tables {
-    Kernel { outer: OwnedFd, _template: OwnedFd },
+    Kernel(MapOfMaps),
     Memory(BTreeMap<u16, Vec<u32>>),
 }
 
@@ -34,11 +35,51 @@ pub struct MaglevMap {
     tables: Tables,
 }
 
-fn key_bytes(rev_nat_index: u16) -> [u8; 4] {
-    bytemuck::cast(MaglevKey {
+/// The outer map's `u32` key of a service (the bytes of a [`MaglevKey`]).
+fn outer_key(rev_nat_index: u16) -> u32 {
+    u32::from_ne_bytes(bytemuck::cast(MaglevKey {
         rev_nat_index,
         pad: 0,
-    })
+    }))
+}
+
+fn aya_error(
+    map: &str,
+    action: &'static str,
+    e: impl std::error::Error + Send + Sync + 'static,
+) -> MapError {
+    MapError::Aya {
+        map: map.to_owned(),
+        action,
+        source: Box::new(e),
+    }
+}
+
+/// A new single-element array holding one table of `table_size` backend ids.
+fn inner_array(name: &str, table_size: u32) -> Result<KernelMap, MapError> {
+    let fd = create_map_fd(
+        BPF_MAP_TYPE_ARRAY,
+        4,
+        table_size * 4,
+        1,
+        0,
+        &format!("{name}_in"),
+        None,
+    )
+    .map_err(|source| MapError::Syscall {
+        map: name.to_owned(),
+        call: "BPF_MAP_CREATE",
+        source,
+    })?;
+    let data = MapData::from_fd(fd).map_err(|e| aya_error(name, "open", e))?;
+    let spec = MapSpec {
+        name: name.to_owned(),
+        kind: MapKind::Array,
+        key_size: 4,
+        value_size: table_size * 4,
+        max_entries: 1,
+    };
+    KernelMap::from_map_data_raw(spec, data)
 }
 
 impl MaglevMap {
@@ -50,39 +91,31 @@ impl MaglevMap {
         } else {
             max_services
         };
-        let sys = |call, source| MapError::Syscall {
-            map: name.to_owned(),
-            call,
-            source,
-        };
-        let template = create_map_fd(
-            BPF_MAP_TYPE_ARRAY,
-            4,
-            table_size * 4,
-            1,
-            0,
-            &format!("{name}_in"),
-            None,
-        )
-        .map_err(|e| sys("BPF_MAP_CREATE (inner template)", e))?;
-        let outer = create_map_fd(
+        // The kernel copies the template's properties when the outer map is created.
+        let template = inner_array(name, table_size)?;
+        let fd = create_map_fd(
             BPF_MAP_TYPE_HASH_OF_MAPS,
             4,
             4,
             max_services,
             0,
             name,
-            Some(template.as_fd().as_raw_fd() as u32),
+            Some(template.map_data().fd().as_fd().as_raw_fd() as u32),
         )
-        .map_err(|e| sys("BPF_MAP_CREATE", e))?;
+        .map_err(|source| MapError::Syscall {
+            map: name.to_owned(),
+            call: "BPF_MAP_CREATE",
+            source,
+        })?;
+        let outer = MapOfMaps::from_map_data(
+            name,
+            MapData::from_fd(fd).map_err(|e| aya_error(name, "open", e))?,
+        )?;
         Ok(Self {
             name: name.to_owned(),
             table_size,
             max_services,
-            tables: Tables::Kernel {
-                outer,
-                _template: template,
-            },
+            tables: Tables::Kernel(outer),
         })
     }
 
@@ -106,29 +139,6 @@ impl MaglevMap {
         self.table_size
     }
 
-    fn outer_store(&self, outer: &OwnedFd) -> Result<KernelMap, MapError> {
-        let fd = outer.try_clone().map_err(|source| MapError::Syscall {
-            map: self.name.clone(),
-            call: "dup",
-            source,
-        })?;
-        let data = MapData::from_fd(fd).map_err(|e| MapError::Aya {
-            map: self.name.clone(),
-            action: "open",
-            source: Box::new(e),
-        })?;
-        KernelMap::from_map_data_raw(
-            MapSpec {
-                name: self.name.clone(),
-                kind: MapKind::Hash,
-                key_size: 4,
-                value_size: 4,
-                max_entries: self.max_services,
-            },
-            data,
-        )
-    }
-
     /// Installs `table` for the service `rev_nat_index`, replacing any previous table
     /// atomically. The table must have exactly `table_size` entries.
     pub fn set_table(&mut self, rev_nat_index: u16, table: &[u32]) -> Result<(), MapError> {
@@ -150,53 +160,15 @@ impl MaglevMap {
                 m.insert(rev_nat_index, table.to_vec());
                 Ok(())
             }
-            Tables::Kernel { outer, .. } => {
-                let inner_fd = create_map_fd(
-                    BPF_MAP_TYPE_ARRAY,
-                    4,
-                    self.table_size * 4,
-                    1,
-                    0,
-                    &format!("{}_in", self.name),
-                    None,
-                )
-                .map_err(|source| MapError::Syscall {
-                    map: self.name.clone(),
-                    call: "BPF_MAP_CREATE",
-                    source,
-                })?;
-                let inner_data = MapData::from_fd(inner_fd).map_err(|e| MapError::Aya {
-                    map: self.name.clone(),
-                    action: "open",
-                    source: Box::new(e),
-                })?;
-                let mut inner = KernelMap::from_map_data_raw(
-                    MapSpec {
-                        name: format!("{}[{rev_nat_index}]", self.name),
-                        kind: MapKind::Array,
-                        key_size: 4,
-                        value_size: self.table_size * 4,
-                        max_entries: 1,
-                    },
-                    inner_data,
-                )?;
+            Tables::Kernel(outer) => {
+                let mut inner =
+                    inner_array(&format!("{}[{rev_nat_index}]", self.name), self.table_size)?;
                 inner.update(
                     &0u32.to_ne_bytes(),
                     bytemuck::cast_slice(table),
                     UpdateFlags::Any,
                 )?;
-                let raw_fd = inner.map_data().fd().as_fd().as_raw_fd() as u32;
-                let outer = outer.try_clone().map_err(|source| MapError::Syscall {
-                    map: self.name.clone(),
-                    call: "dup",
-                    source,
-                })?;
-                let mut store = self.outer_store(&outer)?;
-                store.update(
-                    &key_bytes(rev_nat_index),
-                    &raw_fd.to_ne_bytes(),
-                    UpdateFlags::Any,
-                )
+                outer.set(outer_key(rev_nat_index), &inner)
             }
         }
     }
@@ -205,17 +177,12 @@ impl MaglevMap {
     pub fn get_table(&self, rev_nat_index: u16) -> Result<Option<Vec<u32>>, MapError> {
         match &self.tables {
             Tables::Memory(m) => Ok(m.get(&rev_nat_index).cloned()),
-            Tables::Kernel { outer, .. } => {
-                let store = self.outer_store(outer)?;
-                let Some(id) = store.lookup(&key_bytes(rev_nat_index))? else {
+            Tables::Kernel(outer) => {
+                let Some(id) = outer.inner_id(outer_key(rev_nat_index))? else {
                     return Ok(None);
                 };
-                let id = u32::from_ne_bytes([id[0], id[1], id[2], id[3]]);
-                let data = MapData::from_id(id).map_err(|e| MapError::Aya {
-                    map: self.name.clone(),
-                    action: "open inner map by id",
-                    source: Box::new(e),
-                })?;
+                let data = MapData::from_id(id)
+                    .map_err(|e| aya_error(&self.name, "open inner map by id", e))?;
                 let inner =
                     KernelMap::from_map_data(&format!("{}[{rev_nat_index}]", self.name), data)?;
                 Ok(inner.lookup(&0u32.to_ne_bytes())?.map(|raw| {
@@ -236,14 +203,7 @@ impl MaglevMap {
                 .ok_or(MapError::NotFound {
                     map: self.name.clone(),
                 }),
-            Tables::Kernel { outer, .. } => {
-                let outer = outer.try_clone().map_err(|source| MapError::Syscall {
-                    map: self.name.clone(),
-                    call: "dup",
-                    source,
-                })?;
-                self.outer_store(&outer)?.delete(&key_bytes(rev_nat_index))
-            }
+            Tables::Kernel(outer) => outer.remove(outer_key(rev_nat_index)),
         }
     }
 
@@ -251,12 +211,11 @@ impl MaglevMap {
     pub fn services(&self) -> Result<Vec<u16>, MapError> {
         match &self.tables {
             Tables::Memory(m) => Ok(m.keys().copied().collect()),
-            Tables::Kernel { outer, .. } => {
-                let mut out: Vec<u16> = self
-                    .outer_store(outer)?
+            Tables::Kernel(outer) => {
+                let mut out: Vec<u16> = outer
                     .keys()?
-                    .iter()
-                    .map(|k| bytemuck::pod_read_unaligned::<MaglevKey>(k).rev_nat_index)
+                    .into_iter()
+                    .map(|k| bytemuck::cast::<[u8; 4], MaglevKey>(k.to_ne_bytes()).rev_nat_index)
                     .collect();
                 out.sort_unstable();
                 Ok(out)
@@ -271,7 +230,7 @@ impl MaglevMap {
                 map: self.name.clone(),
                 reason: "an in-memory map cannot be pinned".into(),
             }),
-            Tables::Kernel { outer, .. } => self.outer_store(outer)?.pin(path),
+            Tables::Kernel(outer) => outer.pin(path),
         }
     }
 }

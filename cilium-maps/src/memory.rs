@@ -31,11 +31,7 @@ pub struct MemoryMap {
 
 fn mask(data: &[u8], bits: u32) -> Vec<u8> {
     let mut out = data.to_vec();
-    for (i, b) in out.iter_mut().enumerate() {
-        let from = (i as u32) * 8;
-        let keep = bits.saturating_sub(from).min(8);
-        *b &= if keep == 0 { 0 } else { 0xFFu8 << (8 - keep) };
-    }
+    crate::abi::clear_host_bits(&mut out, bits);
     out
 }
 
@@ -58,25 +54,6 @@ impl MemoryMap {
         }
     }
 
-    fn stored_value_len(&self) -> usize {
-        if self.spec.kind.is_per_cpu() {
-            (self.spec.value_size as usize).next_multiple_of(8) * self.cpus
-        } else {
-            self.spec.value_size as usize
-        }
-    }
-
-    fn check_key(&self, key: &[u8]) -> Result<(), MapError> {
-        if key.len() != self.spec.key_size as usize {
-            return Err(MapError::KeySize {
-                map: self.spec.name.clone(),
-                size: key.len(),
-                expected: self.spec.key_size as usize,
-            });
-        }
-        Ok(())
-    }
-
     fn lpm_parts<'k>(&self, key: &'k [u8]) -> Result<(u32, &'k [u8]), MapError> {
         if key.len() < 4 {
             return Err(MapError::InvalidKey {
@@ -86,20 +63,6 @@ impl MemoryMap {
         }
         let plen = u32::from_ne_bytes([key[0], key[1], key[2], key[3]]);
         Ok((plen, &key[4..]))
-    }
-
-    fn array_index(&self, key: &[u8]) -> Result<u32, MapError> {
-        let idx = u32::from_ne_bytes([key[0], key[1], key[2], key[3]]);
-        if idx >= self.spec.max_entries {
-            return Err(MapError::InvalidKey {
-                map: self.spec.name.clone(),
-                reason: format!(
-                    "index {idx} out of range (max_entries {})",
-                    self.spec.max_entries
-                ),
-            });
-        }
-        Ok(idx)
     }
 
     fn full(&self) -> MapError {
@@ -138,7 +101,7 @@ impl MapStore for MemoryMap {
     }
 
     fn lookup(&self, key: &[u8]) -> Result<Option<Vec<u8>>, MapError> {
-        self.check_key(key)?;
+        self.spec.check_key(key)?;
         match self.spec.kind {
             MapKind::LpmTrie => {
                 let (plen, data) = self.lpm_parts(key)?;
@@ -152,27 +115,18 @@ impl MapStore for MemoryMap {
                 Ok(None)
             }
             MapKind::Array => {
-                self.array_index(key)?;
-                Ok(Some(
-                    self.exact
-                        .get(key)
-                        .cloned()
-                        .unwrap_or_else(|| vec![0; self.stored_value_len()]),
-                ))
+                self.spec.array_index(key)?;
+                Ok(Some(self.exact.get(key).cloned().unwrap_or_else(|| {
+                    vec![0; self.spec.stored_value_len(self.value_slots())]
+                })))
             }
             _ => Ok(self.exact.get(key).cloned()),
         }
     }
 
     fn update(&mut self, key: &[u8], value: &[u8], flags: UpdateFlags) -> Result<(), MapError> {
-        self.check_key(key)?;
-        if value.len() != self.stored_value_len() {
-            return Err(MapError::ValueSize {
-                map: self.spec.name.clone(),
-                size: value.len(),
-                expected: self.stored_value_len(),
-            });
-        }
+        self.spec.check_key(key)?;
+        self.spec.check_value(value, self.value_slots())?;
         let name = self.spec.name.clone();
         match self.spec.kind {
             MapKind::LpmTrie => {
@@ -200,7 +154,7 @@ impl MapStore for MemoryMap {
                 self.lpm.insert(k, (key.to_vec(), value.to_vec()));
             }
             MapKind::Array => {
-                self.array_index(key)?;
+                self.spec.array_index(key)?;
                 if flags == UpdateFlags::NoExist {
                     return Err(MapError::Exists { map: name });
                 }
@@ -239,7 +193,7 @@ impl MapStore for MemoryMap {
     }
 
     fn delete(&mut self, key: &[u8]) -> Result<(), MapError> {
-        self.check_key(key)?;
+        self.spec.check_key(key)?;
         let name = self.spec.name.clone();
         match self.spec.kind {
             MapKind::LpmTrie => {
@@ -256,10 +210,7 @@ impl MapStore for MemoryMap {
                 }
                 Ok(())
             }
-            MapKind::Array => Err(MapError::InvalidKey {
-                map: name,
-                reason: "array elements cannot be deleted".into(),
-            }),
+            MapKind::Array => Err(self.spec.array_delete_error()),
             _ => {
                 self.lru_ticks.remove(key);
                 self.exact

@@ -10,7 +10,7 @@ use std::path::Path;
 use aya::maps::MapData;
 
 use crate::error::MapError;
-use crate::kernel::KernelMap;
+use crate::kernel::{KernelMap, map_type_number, open_pinned};
 use crate::store::{MapKind, MapSpec, MapStore, UpdateFlags};
 
 /// A `BPF_MAP_TYPE_HASH_OF_MAPS` keyed by `u32`.
@@ -27,7 +27,7 @@ impl MapOfMaps {
             action: "read map info",
             source: Box::new(e),
         })?;
-        let t = info.map_type().map_or(u32::MAX, |t| t as isize as u32);
+        let t = map_type_number(&info);
         if t != 13 || info.key_size() != 4 {
             return Err(MapError::Kind {
                 map: name.to_owned(),
@@ -49,14 +49,13 @@ impl MapOfMaps {
 
     /// Opens a pinned map-of-maps.
     pub fn from_pin(path: impl AsRef<Path>) -> Result<Self, MapError> {
-        let path = path.as_ref();
-        let name = path.display().to_string();
-        let data = MapData::from_pin(path).map_err(|e| MapError::Aya {
-            map: name.clone(),
-            action: "open pinned map",
-            source: Box::new(e),
-        })?;
+        let (name, data) = open_pinned(path.as_ref())?;
         Self::from_map_data(&name, data)
+    }
+
+    /// Pins the map at `path`.
+    pub fn pin(&self, path: impl AsRef<Path>) -> Result<(), MapError> {
+        self.store.pin(path)
     }
 
     /// Points `key` at `inner` (which must match the outer map's inner template: type, sizes,

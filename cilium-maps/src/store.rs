@@ -81,6 +81,66 @@ pub struct MapSpec {
     pub max_entries: u32,
 }
 
+impl MapSpec {
+    /// Bytes one value occupies in a lookup or update buffer: per-CPU maps hold `slots`
+    /// values, each padded to a multiple of 8 bytes, as the kernel lays them out.
+    pub fn stored_value_len(&self, slots: usize) -> usize {
+        if self.kind.is_per_cpu() {
+            (self.value_size as usize).next_multiple_of(8) * slots
+        } else {
+            self.value_size as usize
+        }
+    }
+
+    /// [`MapError::KeySize`] unless `key` has the map's key size.
+    pub(crate) fn check_key(&self, key: &[u8]) -> Result<(), MapError> {
+        if key.len() != self.key_size as usize {
+            return Err(MapError::KeySize {
+                map: self.name.clone(),
+                size: key.len(),
+                expected: self.key_size as usize,
+            });
+        }
+        Ok(())
+    }
+
+    /// [`MapError::ValueSize`] unless `value` has the stored length for `slots` CPUs.
+    pub(crate) fn check_value(&self, value: &[u8], slots: usize) -> Result<(), MapError> {
+        let expected = self.stored_value_len(slots);
+        if value.len() != expected {
+            return Err(MapError::ValueSize {
+                map: self.name.clone(),
+                size: value.len(),
+                expected,
+            });
+        }
+        Ok(())
+    }
+
+    /// The index an array key names, or [`MapError::InvalidKey`] when it is out of range.
+    pub(crate) fn array_index(&self, key: &[u8]) -> Result<u32, MapError> {
+        let idx = u32::from_ne_bytes([key[0], key[1], key[2], key[3]]);
+        if idx >= self.max_entries {
+            return Err(MapError::InvalidKey {
+                map: self.name.clone(),
+                reason: format!(
+                    "index {idx} out of range (max_entries {})",
+                    self.max_entries
+                ),
+            });
+        }
+        Ok(idx)
+    }
+
+    /// The error for deleting from an array, whose elements always exist.
+    pub(crate) fn array_delete_error(&self) -> MapError {
+        MapError::InvalidKey {
+            map: self.name.clone(),
+            reason: "array elements cannot be deleted".into(),
+        }
+    }
+}
+
 /// `flags` of `bpf_map_update_elem`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum UpdateFlags {
