@@ -63,12 +63,13 @@ static __always_inline int cil_handle(struct __sk_buff *skb, const struct cil_pk
 	struct cil_verdict v;
 	__u32 ep_key = ep->endpoint_id;
 	void *policy;
+	__u32 now = cil_now_sec(); /* once per packet */
 	int status, err;
 
 	if (!(ep->flags & CIL_ENDPOINT_F_POLICY_READY))
 		return cil_drop(skb, p, CIL_DROP_EP_NOT_READY, ep->endpoint_id, src_id, dst_id, dir);
 
-	status = cil_ct_lookup(p, ct_flag, &ct);
+	status = cil_ct_lookup(p, ct_flag, now, &ct);
 	if (status == CIL_CT_REPLY) {
 		cil_count(CIL_REASON_FORWARDED, dir, p->len);
 		return TC_ACT_OK;
@@ -90,7 +91,7 @@ static __always_inline int cil_handle(struct __sk_buff *skb, const struct cil_pk
 		return cil_drop(skb, p, v.drop_reason, ep->endpoint_id, src_id, dst_id, dir);
 
 	if (status == CIL_CT_NEW) {
-		err = cil_ct_create(p, ct_flag, src_id, v.proxy_port);
+		err = cil_ct_create(p, ct_flag, src_id, v.proxy_port, now);
 		if (err < 0)
 			return cil_drop(skb, p, -err, ep->endpoint_id, src_id, dst_id, dir);
 	}

@@ -112,18 +112,22 @@ fn packet(
 const SYN: u8 = 0x02;
 const ACK: u8 = 0x10;
 
+/// Runs `prog` of `dp` once on `pkt` with `BPF_PROG_TEST_RUN`; returns the TC action.
+fn run(dp: &Datapath, prog: Program, pkt: &[u8]) -> u32 {
+    let opts = TestRunOptions {
+        data_in: Some(pkt),
+        ..Default::default()
+    };
+    dp.program(prog)
+        .unwrap()
+        .test_run(opts)
+        .expect("BPF_PROG_TEST_RUN")
+        .return_value
+}
+
 impl Env {
     fn run(&self, prog: Program, pkt: &[u8]) -> u32 {
-        let opts = TestRunOptions {
-            data_in: Some(pkt),
-            ..Default::default()
-        };
-        self.dp
-            .program(prog)
-            .unwrap()
-            .test_run(opts)
-            .expect("BPF_PROG_TEST_RUN")
-            .return_value
+        run(&self.dp, prog, pkt)
     }
 
     fn drain(&mut self) -> Vec<Event> {
@@ -437,31 +441,7 @@ fn a_second_load_reuses_the_pinned_maps() {
     );
     assert_eq!(again.policy_maps().unwrap().keys().unwrap(), vec![5]);
     let dns = packet(v4("10.0.0.1"), 3333, v4("10.96.0.10"), 53, 17, 0);
-    let opts = TestRunOptions {
-        data_in: Some(&dns),
-        ..Default::default()
-    };
-    assert_eq!(
-        again
-            .program(Program::FromEndpoint)
-            .unwrap()
-            .test_run(opts)
-            .unwrap()
-            .return_value,
-        TC_ACT_OK
-    );
+    assert_eq!(run(&again, Program::FromEndpoint, &dns), TC_ACT_OK);
     let other = packet(v4("10.0.0.1"), 3334, v4("10.96.0.10"), 54, 17, 0);
-    let opts = TestRunOptions {
-        data_in: Some(&other),
-        ..Default::default()
-    };
-    assert_eq!(
-        again
-            .program(Program::FromEndpoint)
-            .unwrap()
-            .test_run(opts)
-            .unwrap()
-            .return_value,
-        TC_ACT_SHOT
-    );
+    assert_eq!(run(&again, Program::FromEndpoint, &other), TC_ACT_SHOT);
 }

@@ -52,7 +52,7 @@ static __always_inline __u32 cil_ct_timeout(const struct cil_pkt *p, __u16 entry
 	return cil_ct_timeout_tcp;
 }
 
-static __always_inline void cil_ct_touch(struct cil_ct_entry *e, const struct cil_pkt *p, int reply)
+static __always_inline void cil_ct_touch(struct cil_ct_entry *e, const struct cil_pkt *p, int reply, __u32 now)
 {
 	__u16 flags = e->flags;
 
@@ -63,7 +63,7 @@ static __always_inline void cil_ct_touch(struct cil_ct_entry *e, const struct ci
 			flags |= reply ? CIL_CT_ENTRY_F_RX_CLOSING : CIL_CT_ENTRY_F_TX_CLOSING;
 	}
 	e->flags = flags;
-	e->lifetime = cil_now_sec() + cil_ct_timeout(p, flags);
+	e->lifetime = now + cil_ct_timeout(p, flags);
 	if (reply) {
 		__sync_fetch_and_add(&e->rx_packets, 1);
 		__sync_fetch_and_add(&e->rx_bytes, p->len);
@@ -75,24 +75,23 @@ static __always_inline void cil_ct_touch(struct cil_ct_entry *e, const struct ci
 	}
 }
 
-/* Looks the packet up at a hook whose own direction flag is `dir_flag`. */
-static __always_inline int cil_ct_lookup(const struct cil_pkt *p, __u8 dir_flag, struct cil_ct_entry **out)
+/* Looks the packet up at a hook whose own direction flag is `dir_flag`; `now` in seconds. */
+static __always_inline int cil_ct_lookup(const struct cil_pkt *p, __u8 dir_flag, __u32 now, struct cil_ct_entry **out)
 {
 	struct cil_ct_key k;
 	struct cil_ct_entry *e;
-	__u32 now = cil_now_sec();
 
 	cil_ct_key(&k, p, 0, dir_flag);
 	e = bpf_map_lookup_elem(&cil_ct, &k);
 	if (e && e->lifetime >= now) {
-		cil_ct_touch(e, p, 0);
+		cil_ct_touch(e, p, 0, now);
 		*out = e;
 		return CIL_CT_ESTABLISHED;
 	}
 	cil_ct_key(&k, p, 1, dir_flag ^ CIL_CT_F_INGRESS);
 	e = bpf_map_lookup_elem(&cil_ct, &k);
 	if (e && e->lifetime >= now) {
-		cil_ct_touch(e, p, 1);
+		cil_ct_touch(e, p, 1, now);
 		*out = e;
 		return CIL_CT_REPLY;
 	}
@@ -101,7 +100,8 @@ static __always_inline int cil_ct_lookup(const struct cil_pkt *p, __u8 dir_flag,
 }
 
 /* Creates the entry of a new flow; returns 0 or a negative drop reason. */
-static __always_inline int cil_ct_create(const struct cil_pkt *p, __u8 dir_flag, __u32 src_identity, __u16 proxy_port)
+static __always_inline int cil_ct_create(const struct cil_pkt *p, __u8 dir_flag, __u32 src_identity, __u16 proxy_port,
+					 __u32 now)
 {
 	struct cil_ct_key k;
 	struct cil_ct_entry e;
@@ -112,7 +112,7 @@ static __always_inline int cil_ct_create(const struct cil_pkt *p, __u8 dir_flag,
 	e.proxy_port = bpf_htons(proxy_port);
 	if (proxy_port)
 		e.flags |= CIL_CT_ENTRY_F_PROXY_REDIRECT;
-	cil_ct_touch(&e, p, 0);
+	cil_ct_touch(&e, p, 0, now);
 	if (bpf_map_update_elem(&cil_ct, &k, &e, BPF_ANY) < 0)
 		return -CIL_DROP_CT_CREATE_FAILED;
 	return 0;
