@@ -464,6 +464,22 @@ fn mounts() -> Result<Vec<(String, String)>> {
         .collect())
 }
 
+/// Creates `dir` and mounts a `fstype` filesystem there; a failure is added to `problems`.
+fn mount_fs(fstype: &str, source: &str, dir: &str, what: &str, problems: &mut Vec<String>) {
+    let res = fs::create_dir_all(dir)
+        .with_context(|| format!("creating {dir}"))
+        .and_then(|()| {
+            run_checked(
+                Command::new("mount").args(["-t", fstype, source, dir]),
+                &format!("mount {what}"),
+            )
+        });
+    match res {
+        Ok(()) => println!("[xtask] mounted {what} at {dir}"),
+        Err(e) => problems.push(format!("{e:#}")),
+    }
+}
+
 /// Step 2: bpffs at [`BPFFS_DIR`] and some cgroup v2 mount (root only).
 ///
 /// A failed mount fails the step in privileged mode (privileged tests would fail anyway)
@@ -478,35 +494,13 @@ fn setup_mounts(is_root: bool, privileged: bool) -> Result<Status> {
     if current.iter().any(|(t, ty)| t == BPFFS_DIR && ty == "bpf") {
         println!("[xtask] bpffs already mounted at {BPFFS_DIR}");
     } else {
-        let res = fs::create_dir_all(BPFFS_DIR)
-            .with_context(|| format!("creating {BPFFS_DIR}"))
-            .and_then(|()| {
-                run_checked(
-                    Command::new("mount").args(["-t", "bpf", "bpf", BPFFS_DIR]),
-                    "mount bpffs",
-                )
-            });
-        match res {
-            Ok(()) => println!("[xtask] mounted bpffs at {BPFFS_DIR}"),
-            Err(e) => problems.push(format!("{e:#}")),
-        }
+        mount_fs("bpf", "bpf", BPFFS_DIR, "bpffs", &mut problems);
     }
 
     if let Some((target, _)) = current.iter().find(|(_, ty)| ty == "cgroup2") {
         println!("[xtask] cgroup v2 already mounted at {target}");
     } else {
-        let res = fs::create_dir_all(CGROUP2_DIR)
-            .with_context(|| format!("creating {CGROUP2_DIR}"))
-            .and_then(|()| {
-                run_checked(
-                    Command::new("mount").args(["-t", "cgroup2", "none", CGROUP2_DIR]),
-                    "mount cgroup2",
-                )
-            });
-        match res {
-            Ok(()) => println!("[xtask] mounted cgroup v2 at {CGROUP2_DIR}"),
-            Err(e) => problems.push(format!("{e:#}")),
-        }
+        mount_fs("cgroup2", "none", CGROUP2_DIR, "cgroup v2", &mut problems);
     }
 
     if problems.is_empty() {
