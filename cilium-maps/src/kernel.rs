@@ -145,12 +145,8 @@ impl KernelMap {
     /// Wraps a map aya loaded (from an object, a pin or an id), reading its kind and sizes
     /// from the kernel. `name` is used in messages.
     pub fn from_map_data(name: &str, data: MapData) -> Result<Self, MapError> {
-        let info = data.info().map_err(|e| MapError::Aya {
-            map: name.to_owned(),
-            action: "read map info",
-            source: Box::new(e),
-        })?;
-        let raw_type = map_type_number(&info);
+        let (info, t) = map_info(name, &data)?;
+        let raw_type = t;
         let kind = MapKind::from_bpf_type(raw_type).ok_or_else(|| MapError::Kind {
             map: name.to_owned(),
             actual: format!("type {raw_type}"),
@@ -259,9 +255,17 @@ pub(crate) fn open_pinned(path: &Path) -> Result<(String, MapData), MapError> {
     Ok((name, data))
 }
 
-pub(crate) fn map_type_number(info: &aya::maps::MapInfo) -> u32 {
+/// The kernel's description of `data` and its `bpf_map_type` number (`u32::MAX` if aya does
+/// not know the type); `name` is used in errors.
+pub(crate) fn map_info(name: &str, data: &MapData) -> Result<(aya::maps::MapInfo, u32), MapError> {
+    let info = data.info().map_err(|e| MapError::Aya {
+        map: name.to_owned(),
+        action: "read map info",
+        source: Box::new(e),
+    })?;
     // aya's MapType discriminants are the kernel's bpf_map_type numbers.
-    info.map_type().map_or(u32::MAX, |t| t as isize as u32)
+    let t = info.map_type().map_or(u32::MAX, |t| t as isize as u32);
+    Ok((info, t))
 }
 
 impl MapStore for KernelMap {

@@ -10,7 +10,7 @@ use std::path::Path;
 use aya::maps::MapData;
 
 use crate::error::MapError;
-use crate::kernel::{KernelMap, map_type_number, open_pinned};
+use crate::kernel::{KernelMap, map_info, open_pinned};
 use crate::store::{MapKind, MapSpec, MapStore, UpdateFlags};
 
 /// A `BPF_MAP_TYPE_HASH_OF_MAPS` keyed by `u32`.
@@ -22,12 +22,7 @@ pub struct MapOfMaps {
 impl MapOfMaps {
     /// Wraps a map-of-maps aya loaded (from an object or a pin).
     pub fn from_map_data(name: &str, data: MapData) -> Result<Self, MapError> {
-        let info = data.info().map_err(|e| MapError::Aya {
-            map: name.to_owned(),
-            action: "read map info",
-            source: Box::new(e),
-        })?;
-        let t = map_type_number(&info);
+        let (info, t) = map_info(name, &data)?;
         if t != 13 || info.key_size() != 4 {
             return Err(MapError::Kind {
                 map: name.to_owned(),
