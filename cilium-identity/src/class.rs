@@ -283,7 +283,14 @@ mod tests {
         ]);
         let key = identity_key(&set).unwrap();
         assert_eq!(labels_from_key(&key), Some(set));
-        for bad in ["", "k8s:a=1", "k8s:a;", "k8s:a=1;k8s:a=2;", ":a=1;", "k8s:b=1;k8s:a=1;"] {
+        for bad in [
+            "",
+            "k8s:a=1",
+            "k8s:a;",
+            "k8s:a=1;k8s:a=2;",
+            ":a=1;",
+            "k8s:b=1;k8s:a=1;",
+        ] {
             assert_eq!(labels_from_key(bad), None, "{bad:?}");
         }
     }

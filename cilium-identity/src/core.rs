@@ -230,11 +230,7 @@ impl AllocatorCore {
     /// # Errors
     ///
     /// Invalid labels (see [`IdentityClass::of`]) and [`AllocatorError::Exhausted`].
-    pub fn acquire(
-        &mut self,
-        labels: &LabelSet,
-        user: &UserId,
-    ) -> Result<Acquire, AllocatorError> {
+    pub fn acquire(&mut self, labels: &LabelSet, user: &UserId) -> Result<Acquire, AllocatorError> {
         let class = IdentityClass::of(labels)?;
         if let IdentityClass::Reserved(id) = class {
             return Ok(Acquire::Done(Allocation { id, is_new: false }));
@@ -315,6 +311,9 @@ impl AllocatorCore {
         created: bool,
     ) -> Result<Allocation, AllocatorError> {
         self.observe(id, labels)?;
+        // The store just confirmed `id` for these labels: it is their identity from now on,
+        // even if a stale one is still known (its deletion is on its way).
+        self.by_key.insert(labels.sorted_list(), id);
         let entry = self.entries.get_mut(&id).expect("observed");
         // Two concurrent acquisitions may commit out of order: keep the newest reference.
         entry.store_ref = Some(entry.store_ref.map_or(store_ref, |old| old.max(store_ref)));
@@ -468,7 +467,9 @@ impl AllocatorCore {
             .entries
             .iter()
             .filter(|(_, e)| {
-                e.refs == 0 && e.unused_since.is_some_and(|t| now.saturating_sub(t) >= grace)
+                e.refs == 0
+                    && e.unused_since
+                        .is_some_and(|t| now.saturating_sub(t) >= grace)
             })
             .map(|(id, _)| *id)
             .collect();

@@ -18,13 +18,17 @@ pub enum AllocatorError {
         reason: &'static str,
     },
     /// A `reserved:` label that names no reserved identity.
-    #[error("label {label:?} names no reserved identity (expected one of host, world, unmanaged, health, init, remote-node, kube-apiserver, ingress, world-ipv4, world-ipv6)")]
+    #[error(
+        "label {label:?} names no reserved identity (expected one of host, world, unmanaged, health, init, remote-node, kube-apiserver, ingress, world-ipv4, world-ipv6)"
+    )]
     UnknownReservedLabel {
         /// The label, as `source:key=value`.
         label: String,
     },
     /// A reserved label combined with labels it cannot be combined with.
-    #[error("label set {labels:?} mixes reserved label {reserved:?} with other labels; only reserved:host takes extra labels, and reserved labels otherwise only accompany cidr:/fqdn: labels")]
+    #[error(
+        "label set {labels:?} mixes reserved label {reserved:?} with other labels; only reserved:host takes extra labels, and reserved labels otherwise only accompany cidr:/fqdn: labels"
+    )]
     ReservedMixed {
         /// The reserved label.
         reserved: String,
@@ -32,7 +36,9 @@ pub enum AllocatorError {
         labels: String,
     },
     /// No free identity is left in a range.
-    #[error("identity range {first}..={last} ({scope:?} scope) is exhausted: all {total} identities are in use")]
+    #[error(
+        "identity range {first}..={last} ({scope:?} scope) is exhausted: all {total} identities are in use"
+    )]
     Exhausted {
         /// The scope of the range.
         scope: IdentityScope,
@@ -79,7 +85,9 @@ pub enum ConfigError {
     #[error("invalid cluster configuration")]
     Cluster(#[source] IdentityError),
     /// A restricted global range must lie inside the cluster's range.
-    #[error("global range {first}..={last} is not inside cluster {cluster_id}'s range {cluster_first}..={cluster_last}")]
+    #[error(
+        "global range {first}..={last} is not inside cluster {cluster_id}'s range {cluster_first}..={cluster_last}"
+    )]
     RangeOutsideCluster {
         /// First identity requested.
         first: NumericIdentity,

@@ -152,7 +152,14 @@ mod tests {
         let l = KvLayout::new("p/");
         assert_eq!(l.id_prefix(), "p/id/");
         assert_eq!(l.parse_id_key("p/id/65535"), Some(NumericIdentity(65535)));
-        for bad in ["p/id/", "p/id/01", "p/id/-1", "p/id/1a", "q/id/1", "p/id/99999999999"] {
+        for bad in [
+            "p/id/",
+            "p/id/01",
+            "p/id/-1",
+            "p/id/1a",
+            "q/id/1",
+            "p/id/99999999999",
+        ] {
             assert_eq!(l.parse_id_key(bad), None, "{bad}");
         }
         let key = l.value_key("k8s:app.kubernetes.io/name=x;", "n1");

@@ -85,13 +85,6 @@ impl IdPool {
         }
     }
 
-    pub(crate) fn is_used(&self, id: NumericIdentity) -> bool {
-        match self.slot(id) {
-            Some((word, bit)) => self.bits.get(word).is_some_and(|w| w & bit != 0),
-            None => false,
-        }
-    }
-
     /// Marks `id` used; `false` if it was already used or is outside the range.
     pub(crate) fn mark(&mut self, id: NumericIdentity) -> bool {
         let Some((word, bit)) = self.slot(id) else {
