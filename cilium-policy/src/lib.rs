@@ -57,6 +57,7 @@ pub mod engine;
 pub mod fqdn;
 pub mod l7;
 pub mod mapstate;
+pub mod matrix;
 pub mod offline;
 pub mod rule;
 pub mod selector;
