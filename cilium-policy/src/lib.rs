@@ -62,6 +62,7 @@ pub mod offline;
 pub mod rule;
 pub mod selector;
 pub mod selector_cache;
+pub mod trace;
 
 pub use api::{PolicyError, PolicyErrors, PolicyObject};
 pub use compile::{CompileOptions, compile, compile_text};
