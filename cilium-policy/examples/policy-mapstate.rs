@@ -12,9 +12,12 @@ use cilium_policy::Direction;
 use cilium_policy::offline::MapStateInput;
 
 fn main() -> anyhow::Result<()> {
-    let path = std::env::args().nth(1).context("usage: policy-mapstate CASE.json")?;
+    let path = std::env::args()
+        .nth(1)
+        .context("usage: policy-mapstate CASE.json")?;
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
-    let input: MapStateInput = serde_json::from_str(&text).with_context(|| format!("parsing {path}"))?;
+    let input: MapStateInput =
+        serde_json::from_str(&text).with_context(|| format!("parsing {path}"))?;
     let rows = input.map_state_rows(Direction::Ingress)?;
     println!("{}", serde_json::to_string_pretty(&rows)?);
     Ok(())

@@ -11,9 +11,12 @@ use anyhow::Context;
 use cilium_policy::matrix::evaluate_case;
 
 fn main() -> anyhow::Result<()> {
-    let path = std::env::args().nth(1).context("usage: policy-matrix CASE.json")?;
+    let path = std::env::args()
+        .nth(1)
+        .context("usage: policy-matrix CASE.json")?;
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
-    let mut case: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("parsing {path}"))?;
+    let mut case: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("parsing {path}"))?;
     evaluate_case(&mut case)?;
     println!("{}", serde_json::to_string_pretty(&case)?);
     Ok(())

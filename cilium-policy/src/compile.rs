@@ -13,9 +13,7 @@ use std::sync::Arc;
 use cilium_core::l4::NamedPort;
 use cilium_core::labels::LabelSource;
 use cilium_core::{Cidr, Label, LabelSet, PortRange, Protocol};
-use k8s_openapi::api::networking::v1::{
-    NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort,
-};
+use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector as K8sLabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
@@ -31,8 +29,7 @@ use crate::l7::{
     KafkaRule, L7Rules,
 };
 use crate::rule::{
-    AuthType, DirectionRules, Listener, PeerRule, PortEntry, PortMatch, Rule, RuleOrigin,
-    Subject,
+    AuthType, DirectionRules, Listener, PeerRule, PortEntry, PortMatch, Rule, RuleOrigin, Subject,
 };
 use crate::selector::{CidrSelector, LabelSelector, Operator, Requirement, Selector};
 
@@ -139,7 +136,11 @@ impl Compiler<'_> {
                 };
                 let mut out = Vec::new();
                 let mut derived = LabelSet::new();
-                derived.insert(Label::new("io.cilium.k8s.policy.derived-from", kind.as_str(), "k8s"));
+                derived.insert(Label::new(
+                    "io.cilium.k8s.policy.derived-from",
+                    kind.as_str(),
+                    "k8s",
+                ));
                 derived.insert(Label::new("io.cilium.k8s.policy.name", &meta.name, "k8s"));
                 if let Some(ns) = &meta.namespace {
                     derived.insert(Label::new("io.cilium.k8s.policy.namespace", ns, "k8s"));
@@ -179,7 +180,10 @@ impl Compiler<'_> {
         let before = self.errors.len();
         let subject = match (&spec.endpoint_selector, &spec.node_selector) {
             (Some(_), Some(_)) => {
-                self.err(path, "endpointSelector and nodeSelector are mutually exclusive");
+                self.err(
+                    path,
+                    "endpointSelector and nodeSelector are mutually exclusive",
+                );
                 None
             }
             (None, None) => {
@@ -305,10 +309,16 @@ impl Compiler<'_> {
             let values = expr.values.clone().unwrap_or_default();
             match op {
                 Operator::In | Operator::NotIn if values.is_empty() => {
-                    self.err(format!("{p}.values"), format!("must be non-empty for {}", expr.operator));
+                    self.err(
+                        format!("{p}.values"),
+                        format!("must be non-empty for {}", expr.operator),
+                    );
                 }
                 Operator::Exists | Operator::DoesNotExist if !values.is_empty() => {
-                    self.err(format!("{p}.values"), format!("must be empty for {}", expr.operator));
+                    self.err(
+                        format!("{p}.values"),
+                        format!("must be empty for {}", expr.operator),
+                    );
                 }
                 _ => {}
             }
@@ -360,7 +370,10 @@ impl Compiler<'_> {
         for (i, rule) in list.iter().enumerate() {
             let p = format!("{path}[{i}]");
             if rule.cidr_group_ref.is_some() || rule.cidr_group_selector.is_some() {
-                self.err(&p, "CiliumCIDRGroup references are not supported; list the CIDRs");
+                self.err(
+                    &p,
+                    "CiliumCIDRGroup references are not supported; list the CIDRs",
+                );
                 continue;
             }
             let Some(text) = &rule.cidr else {
@@ -378,7 +391,10 @@ impl Compiler<'_> {
             for (j, e) in rule.except.iter().flatten().enumerate() {
                 match parse_cidr(e) {
                     Ok(c) if cidr.contains(&c) => except.push(c),
-                    Ok(c) => self.err(format!("{p}.except[{j}]"), format!("{c} is not inside {cidr}")),
+                    Ok(c) => self.err(
+                        format!("{p}.except[{j}]"),
+                        format!("{c} is not inside {cidr}"),
+                    ),
                     Err(m) => self.err(format!("{p}.except[{j}]"), m),
                 }
             }
@@ -426,7 +442,12 @@ impl Compiler<'_> {
             .collect()
     }
 
-    fn services(&mut self, list: &[ServiceSpec], path: &str, scope: Scope<'_>) -> Vec<Arc<Selector>> {
+    fn services(
+        &mut self,
+        list: &[ServiceSpec],
+        path: &str,
+        scope: Scope<'_>,
+    ) -> Vec<Arc<Selector>> {
         let mut out = Vec::new();
         for (i, svc) in list.iter().enumerate() {
             let p = format!("{path}[{i}]");
@@ -441,15 +462,26 @@ impl Compiler<'_> {
                         .clone()
                         .or_else(|| scope.namespace.map(str::to_owned))
                         .unwrap_or_else(|| "default".into());
-                    if let Some(sel) = self.opts.services.get(&(ns.clone(), named.service_name.clone())) {
+                    if let Some(sel) = self
+                        .opts
+                        .services
+                        .get(&(ns.clone(), named.service_name.clone()))
+                    {
                         let mut sel = sel.clone();
                         sel.require(Requirement::equals("k8s", POD_NAMESPACE_LABEL, &ns));
                         out.push(Arc::new(Selector::Labels(sel)));
                     }
                 }
                 (None, Some(by_label)) => {
-                    let ns = by_label.namespace.clone().or_else(|| scope.namespace.map(str::to_owned));
-                    let svc_sel = self.label_selector(&by_label.selector, &format!("{p}.k8sServiceSelector.selector"), None);
+                    let ns = by_label
+                        .namespace
+                        .clone()
+                        .or_else(|| scope.namespace.map(str::to_owned));
+                    let svc_sel = self.label_selector(
+                        &by_label.selector,
+                        &format!("{p}.k8sServiceSelector.selector"),
+                        None,
+                    );
                     for ((sns, _), pods) in &self.opts.services {
                         if ns.as_ref().is_some_and(|n| n != sns) {
                             continue;
@@ -463,7 +495,10 @@ impl Compiler<'_> {
                         }
                     }
                 }
-                _ => self.err(&p, "exactly one of k8sService or k8sServiceSelector is required"),
+                _ => self.err(
+                    &p,
+                    "exactly one of k8sService or k8sServiceSelector is required",
+                ),
             }
         }
         out
@@ -488,7 +523,10 @@ impl Compiler<'_> {
         out
     }
 
-    #[expect(clippy::too_many_arguments, reason = "the shared tail of ingress and egress entries")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the shared tail of ingress and egress entries"
+    )]
     fn peer_rule(
         &mut self,
         path: &str,
@@ -500,7 +538,8 @@ impl Compiler<'_> {
         direction: &str,
     ) -> Option<PeerRule> {
         let before = self.errors.len();
-        let given: Vec<&(&str, Vec<Arc<Selector>>, bool)> = l3.iter().filter(|(_, _, present)| *present).collect();
+        let given: Vec<&(&str, Vec<Arc<Selector>>, bool)> =
+            l3.iter().filter(|(_, _, present)| *present).collect();
         if given.len() > 1 {
             self.err(
                 path,
@@ -511,7 +550,9 @@ impl Compiler<'_> {
             );
         }
         let peers: Option<Vec<Arc<Selector>>> = given.first().map(|(_, sels, _)| sels.clone());
-        if to_ports.as_ref().is_some_and(|p| !p.is_empty()) && icmps.as_ref().is_some_and(|i| !i.is_empty()) {
+        if to_ports.as_ref().is_some_and(|p| !p.is_empty())
+            && icmps.as_ref().is_some_and(|i| !i.is_empty())
+        {
             self.err(path, "icmps and toPorts cannot be used in the same entry");
         }
         let mut ports: Option<Vec<PortEntry>> = None;
@@ -526,7 +567,10 @@ impl Compiler<'_> {
         let auth = match auth {
             None => None,
             Some(_) if deny => {
-                self.err(format!("{path}.authentication"), "not allowed in a deny entry");
+                self.err(
+                    format!("{path}.authentication"),
+                    "not allowed in a deny entry",
+                );
                 None
             }
             Some(a) => match a.mode.as_str() {
@@ -559,7 +603,13 @@ impl Compiler<'_> {
         })
     }
 
-    fn ingress(&mut self, r: &IngressRuleSpec, path: &str, scope: Scope<'_>, deny: bool) -> Option<PeerRule> {
+    fn ingress(
+        &mut self,
+        r: &IngressRuleSpec,
+        path: &str,
+        scope: Scope<'_>,
+        deny: bool,
+    ) -> Option<PeerRule> {
         if r.from_requires.as_ref().is_some_and(|v| !v.is_empty()) {
             self.err(
                 format!("{path}.fromRequires"),
@@ -567,19 +617,72 @@ impl Compiler<'_> {
             );
         }
         if r.from_groups.as_ref().is_some_and(|v| !v.is_empty()) {
-            self.err(format!("{path}.fromGroups"), "cloud provider groups are not supported");
+            self.err(
+                format!("{path}.fromGroups"),
+                "cloud provider groups are not supported",
+            );
         }
         let l3 = vec![
-            ("fromEndpoints", r.from_endpoints.as_deref().map(|l| self.peer_selectors(l, &format!("{path}.fromEndpoints"), scope)).unwrap_or_default(), r.from_endpoints.is_some()),
-            ("fromCIDR", r.from_cidr.as_deref().map(|l| self.cidrs(l, &format!("{path}.fromCIDR"))).unwrap_or_default(), r.from_cidr.as_ref().is_some_and(|v| !v.is_empty())),
-            ("fromCIDRSet", r.from_cidr_set.as_deref().map(|l| self.cidr_set(l, &format!("{path}.fromCIDRSet"))).unwrap_or_default(), r.from_cidr_set.as_ref().is_some_and(|v| !v.is_empty())),
-            ("fromEntities", r.from_entities.as_deref().map(|l| self.entities(l, &format!("{path}.fromEntities"))).unwrap_or_default(), r.from_entities.as_ref().is_some_and(|v| !v.is_empty())),
-            ("fromNodes", r.from_nodes.as_deref().filter(|v| !v.is_empty()).map(|l| self.nodes(l, &format!("{path}.fromNodes"))).unwrap_or_default(), r.from_nodes.as_ref().is_some_and(|v| !v.is_empty())),
+            (
+                "fromEndpoints",
+                r.from_endpoints
+                    .as_deref()
+                    .map(|l| self.peer_selectors(l, &format!("{path}.fromEndpoints"), scope))
+                    .unwrap_or_default(),
+                r.from_endpoints.is_some(),
+            ),
+            (
+                "fromCIDR",
+                r.from_cidr
+                    .as_deref()
+                    .map(|l| self.cidrs(l, &format!("{path}.fromCIDR")))
+                    .unwrap_or_default(),
+                r.from_cidr.as_ref().is_some_and(|v| !v.is_empty()),
+            ),
+            (
+                "fromCIDRSet",
+                r.from_cidr_set
+                    .as_deref()
+                    .map(|l| self.cidr_set(l, &format!("{path}.fromCIDRSet")))
+                    .unwrap_or_default(),
+                r.from_cidr_set.as_ref().is_some_and(|v| !v.is_empty()),
+            ),
+            (
+                "fromEntities",
+                r.from_entities
+                    .as_deref()
+                    .map(|l| self.entities(l, &format!("{path}.fromEntities")))
+                    .unwrap_or_default(),
+                r.from_entities.as_ref().is_some_and(|v| !v.is_empty()),
+            ),
+            (
+                "fromNodes",
+                r.from_nodes
+                    .as_deref()
+                    .filter(|v| !v.is_empty())
+                    .map(|l| self.nodes(l, &format!("{path}.fromNodes")))
+                    .unwrap_or_default(),
+                r.from_nodes.as_ref().is_some_and(|v| !v.is_empty()),
+            ),
         ];
-        self.peer_rule(path, deny, l3, &r.to_ports, &r.icmps, r.authentication.as_ref(), "ingress")
+        self.peer_rule(
+            path,
+            deny,
+            l3,
+            &r.to_ports,
+            &r.icmps,
+            r.authentication.as_ref(),
+            "ingress",
+        )
     }
 
-    fn egress(&mut self, r: &EgressRuleSpec, path: &str, scope: Scope<'_>, deny: bool) -> Option<PeerRule> {
+    fn egress(
+        &mut self,
+        r: &EgressRuleSpec,
+        path: &str,
+        scope: Scope<'_>,
+        deny: bool,
+    ) -> Option<PeerRule> {
         if r.to_requires.as_ref().is_some_and(|v| !v.is_empty()) {
             self.err(
                 format!("{path}.toRequires"),
@@ -587,38 +690,121 @@ impl Compiler<'_> {
             );
         }
         if r.to_groups.as_ref().is_some_and(|v| !v.is_empty()) {
-            self.err(format!("{path}.toGroups"), "cloud provider groups are not supported");
+            self.err(
+                format!("{path}.toGroups"),
+                "cloud provider groups are not supported",
+            );
         }
         if deny && r.to_fqdns.as_ref().is_some_and(|v| !v.is_empty()) {
             self.err(format!("{path}.toFQDNs"), "not allowed in a deny entry");
         }
         let l3 = vec![
-            ("toEndpoints", r.to_endpoints.as_deref().map(|l| self.peer_selectors(l, &format!("{path}.toEndpoints"), scope)).unwrap_or_default(), r.to_endpoints.is_some()),
-            ("toCIDR", r.to_cidr.as_deref().map(|l| self.cidrs(l, &format!("{path}.toCIDR"))).unwrap_or_default(), r.to_cidr.as_ref().is_some_and(|v| !v.is_empty())),
-            ("toCIDRSet", r.to_cidr_set.as_deref().map(|l| self.cidr_set(l, &format!("{path}.toCIDRSet"))).unwrap_or_default(), r.to_cidr_set.as_ref().is_some_and(|v| !v.is_empty())),
-            ("toEntities", r.to_entities.as_deref().map(|l| self.entities(l, &format!("{path}.toEntities"))).unwrap_or_default(), r.to_entities.as_ref().is_some_and(|v| !v.is_empty())),
-            ("toNodes", r.to_nodes.as_deref().filter(|v| !v.is_empty()).map(|l| self.nodes(l, &format!("{path}.toNodes"))).unwrap_or_default(), r.to_nodes.as_ref().is_some_and(|v| !v.is_empty())),
-            ("toServices", r.to_services.as_deref().map(|l| self.services(l, &format!("{path}.toServices"), scope)).unwrap_or_default(), r.to_services.as_ref().is_some_and(|v| !v.is_empty())),
-            ("toFQDNs", r.to_fqdns.as_deref().map(|l| self.fqdns(l, &format!("{path}.toFQDNs"))).unwrap_or_default(), r.to_fqdns.as_ref().is_some_and(|v| !v.is_empty())),
+            (
+                "toEndpoints",
+                r.to_endpoints
+                    .as_deref()
+                    .map(|l| self.peer_selectors(l, &format!("{path}.toEndpoints"), scope))
+                    .unwrap_or_default(),
+                r.to_endpoints.is_some(),
+            ),
+            (
+                "toCIDR",
+                r.to_cidr
+                    .as_deref()
+                    .map(|l| self.cidrs(l, &format!("{path}.toCIDR")))
+                    .unwrap_or_default(),
+                r.to_cidr.as_ref().is_some_and(|v| !v.is_empty()),
+            ),
+            (
+                "toCIDRSet",
+                r.to_cidr_set
+                    .as_deref()
+                    .map(|l| self.cidr_set(l, &format!("{path}.toCIDRSet")))
+                    .unwrap_or_default(),
+                r.to_cidr_set.as_ref().is_some_and(|v| !v.is_empty()),
+            ),
+            (
+                "toEntities",
+                r.to_entities
+                    .as_deref()
+                    .map(|l| self.entities(l, &format!("{path}.toEntities")))
+                    .unwrap_or_default(),
+                r.to_entities.as_ref().is_some_and(|v| !v.is_empty()),
+            ),
+            (
+                "toNodes",
+                r.to_nodes
+                    .as_deref()
+                    .filter(|v| !v.is_empty())
+                    .map(|l| self.nodes(l, &format!("{path}.toNodes")))
+                    .unwrap_or_default(),
+                r.to_nodes.as_ref().is_some_and(|v| !v.is_empty()),
+            ),
+            (
+                "toServices",
+                r.to_services
+                    .as_deref()
+                    .map(|l| self.services(l, &format!("{path}.toServices"), scope))
+                    .unwrap_or_default(),
+                r.to_services.as_ref().is_some_and(|v| !v.is_empty()),
+            ),
+            (
+                "toFQDNs",
+                r.to_fqdns
+                    .as_deref()
+                    .map(|l| self.fqdns(l, &format!("{path}.toFQDNs")))
+                    .unwrap_or_default(),
+                r.to_fqdns.as_ref().is_some_and(|v| !v.is_empty()),
+            ),
         ];
-        self.peer_rule(path, deny, l3, &r.to_ports, &r.icmps, r.authentication.as_ref(), "egress")
+        self.peer_rule(
+            path,
+            deny,
+            l3,
+            &r.to_ports,
+            &r.icmps,
+            r.authentication.as_ref(),
+            "egress",
+        )
     }
 
     fn port_rule(&mut self, pr: &PortRuleSpec, path: &str, deny: bool) -> Vec<PortEntry> {
         let ports = pr.ports.as_deref().unwrap_or_default();
         if ports.len() > 40 {
-            self.err(format!("{path}.ports"), format!("{} ports, at most 40 are allowed", ports.len()));
+            self.err(
+                format!("{path}.ports"),
+                format!("{} ports, at most 40 are allowed", ports.len()),
+            );
         }
-        if deny && (pr.rules.is_some() || pr.listener.is_some() || pr.server_names.is_some()
-            || pr.terminating_tls.is_some() || pr.originating_tls.is_some())
+        if deny
+            && (pr.rules.is_some()
+                || pr.listener.is_some()
+                || pr.server_names.is_some()
+                || pr.terminating_tls.is_some()
+                || pr.originating_tls.is_some())
         {
-            self.err(path, "deny entries can only list ports (no rules, listener, serverNames or TLS)");
+            self.err(
+                path,
+                "deny entries can only list ports (no rules, listener, serverNames or TLS)",
+            );
         }
-        let l7 = pr.rules.as_ref().and_then(|r| self.l7_rules(r, &format!("{path}.rules")));
-        let listener = pr.listener.as_ref().and_then(|l| {
+        let l7 = pr
+            .rules
+            .as_ref()
+            .and_then(|r| self.l7_rules(r, &format!("{path}.rules")));
+        let listener = pr.listener.as_ref().map(|l| {
             let p = format!("{path}.listener");
-            if !matches!(l.envoy_config.kind.as_str(), "" | "CiliumEnvoyConfig" | "CiliumClusterwideEnvoyConfig") {
-                self.err(format!("{p}.envoyConfig.kind"), format!("{:?} is not CiliumEnvoyConfig or CiliumClusterwideEnvoyConfig", l.envoy_config.kind));
+            if !matches!(
+                l.envoy_config.kind.as_str(),
+                "" | "CiliumEnvoyConfig" | "CiliumClusterwideEnvoyConfig"
+            ) {
+                self.err(
+                    format!("{p}.envoyConfig.kind"),
+                    format!(
+                        "{:?} is not CiliumEnvoyConfig or CiliumClusterwideEnvoyConfig",
+                        l.envoy_config.kind
+                    ),
+                );
             }
             if l.name.is_empty() {
                 self.err(format!("{p}.name"), "is required");
@@ -627,18 +813,21 @@ impl Compiler<'_> {
                 None => 0,
                 Some(p @ 1..=100) => p as u8,
                 Some(other) => {
-                    self.err(format!("{p}.priority"), format!("{other} is not in 1..=100"));
+                    self.err(
+                        format!("{p}.priority"),
+                        format!("{other} is not in 1..=100"),
+                    );
                     0
                 }
             };
             if l7.is_some() {
                 self.err(&p, "listener and rules cannot be used together");
             }
-            Some(Listener {
+            Listener {
                 envoy_config: format!("{}/{}", l.envoy_config.kind, l.envoy_config.name),
                 name: l.name.clone(),
                 priority,
-            })
+            }
         });
         let server_names = pr.server_names.clone().unwrap_or_default();
         let mut out = Vec::new();
@@ -649,7 +838,10 @@ impl Compiler<'_> {
                     && !matches!(rules, L7Rules::Dns(_))
                     && !matches!(protocol, Protocol::Tcp | Protocol::Any)
                 {
-                    self.err(&p, format!("L7 rules other than DNS need TCP, not {protocol}"));
+                    self.err(
+                        &p,
+                        format!("L7 rules other than DNS need TCP, not {protocol}"),
+                    );
                 }
                 out.push(PortEntry {
                     protocol,
@@ -666,7 +858,11 @@ impl Compiler<'_> {
         out
     }
 
-    fn port_protocol(&mut self, pp: &PortProtocolSpec, path: &str) -> Option<(Protocol, PortMatch)> {
+    fn port_protocol(
+        &mut self,
+        pp: &PortProtocolSpec,
+        path: &str,
+    ) -> Option<(Protocol, PortMatch)> {
         let protocol = match pp.protocol.as_deref() {
             None | Some("") | Some("ANY") => Protocol::Any,
             Some("TCP") => Protocol::Tcp,
@@ -675,7 +871,10 @@ impl Compiler<'_> {
             Some("ICMP") => Protocol::Icmp,
             Some("ICMPV6") => Protocol::IcmpV6,
             Some(other) => {
-                self.err(format!("{path}.protocol"), format!("{other:?} is not one of TCP, UDP, SCTP, ICMP, ICMPV6 or ANY"));
+                self.err(
+                    format!("{path}.protocol"),
+                    format!("{other:?} is not one of TCP, UDP, SCTP, ICMP, ICMPV6 or ANY"),
+                );
                 return None;
             }
         };
@@ -688,7 +887,10 @@ impl Compiler<'_> {
             None
         } else if let Ok(n) = text.parse::<i64>() {
             if !(1..=65535).contains(&n) {
-                self.err(format!("{path}.port"), format!("{text:?} is not a port number (1..=65535)"));
+                self.err(
+                    format!("{path}.port"),
+                    format!("{text:?} is not a port number (1..=65535)"),
+                );
                 return None;
             }
             Some(PortMatch::Range(PortRange::single(n as u16)))
@@ -696,7 +898,10 @@ impl Compiler<'_> {
             match NamedPort::new(&text) {
                 Ok(n) => Some(PortMatch::Named(n)),
                 Err(e) => {
-                    self.err(format!("{path}.port"), format!("{text:?} is not a number or a named port: {e}"));
+                    self.err(
+                        format!("{path}.port"),
+                        format!("{text:?} is not a number or a named port: {e}"),
+                    );
                     return None;
                 }
             }
@@ -705,7 +910,10 @@ impl Compiler<'_> {
             (p, None | Some(0)) => p.unwrap_or(PortMatch::Range(PortRange::ALL)),
             (Some(PortMatch::Range(r)), Some(end)) => {
                 if !(0..=65535).contains(&end) || (end as u16) < r.start() {
-                    self.err(format!("{path}.endPort"), format!("{end} is not a port at or after {}", r.start()));
+                    self.err(
+                        format!("{path}.endPort"),
+                        format!("{end} is not a port at or after {}", r.start()),
+                    );
                     return None;
                 }
                 PortMatch::Range(PortRange::new(r.start(), end as u16).ok()?)
@@ -715,7 +923,9 @@ impl Compiler<'_> {
                 return None;
             }
         };
-        if matches!(protocol, Protocol::Icmp | Protocol::IcmpV6) && port != PortMatch::Range(PortRange::ALL) {
+        if matches!(protocol, Protocol::Icmp | Protocol::IcmpV6)
+            && port != PortMatch::Range(PortRange::ALL)
+        {
             self.err(format!("{path}.port"), "ICMP has no ports; use icmps");
             return None;
         }
@@ -733,7 +943,10 @@ impl Compiler<'_> {
                 None | Some("") | Some("IPv4") => false,
                 Some("IPv6") => true,
                 Some(other) => {
-                    self.err(format!("{p}.family"), format!("{other:?} is not IPv4 or IPv6"));
+                    self.err(
+                        format!("{p}.family"),
+                        format!("{other:?} is not IPv4 or IPv6"),
+                    );
                     continue;
                 }
             };
@@ -746,7 +959,13 @@ impl Compiler<'_> {
                 IcmpTypeText::Name(name) => match icmp_type_by_name(name, v6) {
                     Some(t) => t,
                     None => {
-                        self.err(format!("{p}.type"), format!("{name:?} is not an ICMP{} type name", if v6 { "v6" } else { "" }));
+                        self.err(
+                            format!("{p}.type"),
+                            format!(
+                                "{name:?} is not an ICMP{} type name",
+                                if v6 { "v6" } else { "" }
+                            ),
+                        );
                         continue;
                     }
                 },
@@ -763,16 +982,35 @@ impl Compiler<'_> {
     }
 
     fn l7_rules(&mut self, spec: &L7RulesSpec, path: &str) -> Option<L7Rules> {
-        let kinds = [spec.http.is_some(), spec.kafka.is_some(), spec.dns.is_some(), spec.l7proto.is_some() || spec.l7.is_some()];
+        let kinds = [
+            spec.http.is_some(),
+            spec.kafka.is_some(),
+            spec.dns.is_some(),
+            spec.l7proto.is_some() || spec.l7.is_some(),
+        ];
         if kinds.iter().filter(|k| **k).count() != 1 {
-            self.err(path, "exactly one of http, kafka, dns or l7proto with l7 is required");
+            self.err(
+                path,
+                "exactly one of http, kafka, dns or l7proto with l7 is required",
+            );
             return None;
         }
         if let Some(http) = &spec.http {
-            return Some(L7Rules::Http(http.iter().enumerate().filter_map(|(i, h)| self.http_rule(h, &format!("{path}.http[{i}]"))).collect()));
+            return Some(L7Rules::Http(
+                http.iter()
+                    .enumerate()
+                    .filter_map(|(i, h)| self.http_rule(h, &format!("{path}.http[{i}]")))
+                    .collect(),
+            ));
         }
         if let Some(kafka) = &spec.kafka {
-            return Some(L7Rules::Kafka(kafka.iter().enumerate().filter_map(|(i, k)| self.kafka_rule(k, &format!("{path}.kafka[{i}]"))).collect()));
+            return Some(L7Rules::Kafka(
+                kafka
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, k)| self.kafka_rule(k, &format!("{path}.kafka[{i}]")))
+                    .collect(),
+            ));
         }
         if let Some(dns) = &spec.dns {
             let mut rules = Vec::new();
@@ -811,7 +1049,10 @@ impl Compiler<'_> {
                 Some(text) => match AnchoredRegex::new(text) {
                     Ok(r) => Some(Some(r)),
                     Err(e) => {
-                        self.errors.push(PolicyError::new(format!("{path}.{field}"), format!("invalid regex {text:?}: {e}")));
+                        self.errors.push(PolicyError::new(
+                            format!("{path}.{field}"),
+                            format!("invalid regex {text:?}: {e}"),
+                        ));
                         None
                     }
                 },
@@ -823,19 +1064,27 @@ impl Compiler<'_> {
         let mut headers = Vec::new();
         for hdr in h.headers.iter().flatten() {
             match hdr.split_once(':') {
-                Some((n, v)) => headers.push((n.trim().to_ascii_lowercase(), Some(v.trim().to_owned()))),
+                Some((n, v)) => {
+                    headers.push((n.trim().to_ascii_lowercase(), Some(v.trim().to_owned())))
+                }
                 None => headers.push((hdr.trim().to_ascii_lowercase(), None)),
             }
         }
         for (i, m) in h.header_matches.iter().flatten().enumerate() {
             let p = format!("{path}.headerMatches[{i}]");
             if m.secret.is_some() {
-                self.err(format!("{p}.secret"), "header values from secrets are not supported");
+                self.err(
+                    format!("{p}.secret"),
+                    "header values from secrets are not supported",
+                );
             }
             if let Some(mm) = &m.mismatch
                 && !matches!(mm.as_str(), "LOG" | "ADD" | "DELETE" | "REPLACE")
             {
-                self.err(format!("{p}.mismatch"), format!("{mm:?} is not LOG, ADD, DELETE or REPLACE"));
+                self.err(
+                    format!("{p}.mismatch"),
+                    format!("{mm:?} is not LOG, ADD, DELETE or REPLACE"),
+                );
             }
             if m.mismatch.is_none() {
                 headers.push((m.name.to_ascii_lowercase(), m.value.clone()));
@@ -857,28 +1106,46 @@ impl Compiler<'_> {
             (Some(role), None) => match role.to_ascii_lowercase().as_str() {
                 "produce" => rule.api_keys = KAFKA_PRODUCE_KEYS.iter().copied().collect(),
                 "consume" => rule.api_keys = KAFKA_CONSUME_KEYS.iter().copied().collect(),
-                _ => self.err(format!("{path}.role"), format!("{role:?} is not produce or consume")),
+                _ => self.err(
+                    format!("{path}.role"),
+                    format!("{role:?} is not produce or consume"),
+                ),
             },
-            (None, Some(key)) => match KAFKA_API_KEYS.iter().find(|(n, _)| n.eq_ignore_ascii_case(key)) {
+            (None, Some(key)) => match KAFKA_API_KEYS
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(key))
+            {
                 Some((_, n)) => {
                     rule.api_keys.insert(*n);
                 }
-                None => self.err(format!("{path}.apiKey"), format!("{key:?} is not a Kafka API key name")),
+                None => self.err(
+                    format!("{path}.apiKey"),
+                    format!("{key:?} is not a Kafka API key name"),
+                ),
             },
             (None, None) => {}
         }
         if let Some(v) = k.api_version.as_deref().filter(|v| !v.is_empty()) {
             match v.parse::<i16>() {
                 Ok(n) if n >= 0 => rule.api_version = Some(n),
-                _ => self.err(format!("{path}.apiVersion"), format!("{v:?} is not a version in 0..=32767")),
+                _ => self.err(
+                    format!("{path}.apiVersion"),
+                    format!("{v:?} is not a version in 0..=32767"),
+                ),
             }
         }
         rule.client_id = k.client_id.clone().filter(|c| !c.is_empty());
         if let Some(t) = k.topic.as_deref().filter(|t| !t.is_empty()) {
             if t.len() > 255 {
                 self.err(format!("{path}.topic"), "is longer than 255 characters");
-            } else if !t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-') {
-                self.err(format!("{path}.topic"), format!("{t:?} may only hold letters, digits, '.', '_' and '-'"));
+            } else if !t
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+            {
+                self.err(
+                    format!("{path}.topic"),
+                    format!("{t:?} may only hold letters, digits, '.', '_' and '-'"),
+                );
             }
             rule.topic = Some(t.to_owned());
         }
@@ -888,10 +1155,17 @@ impl Compiler<'_> {
     // ------------------------------------------------------- Kubernetes NetworkPolicy
 
     fn network_policy(&mut self, np: &NetworkPolicy) -> Option<Rule> {
-        let namespace = np.metadata.namespace.clone().unwrap_or_else(|| "default".into());
+        let namespace = np
+            .metadata
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".into());
         let name = np.metadata.name.clone().unwrap_or_default();
         let spec = np.spec.clone().unwrap_or_default();
-        let mut subject = self.k8s_selector(&spec.pod_selector.clone().unwrap_or_default(), ".spec.podSelector");
+        let mut subject = self.k8s_selector(
+            &spec.pod_selector.clone().unwrap_or_default(),
+            ".spec.podSelector",
+        );
         subject.require(Requirement::equals("k8s", POD_NAMESPACE_LABEL, &namespace));
         let egress_rules = spec.egress.clone().unwrap_or_default();
         let types: Vec<String> = match &spec.policy_types {
@@ -906,7 +1180,10 @@ impl Compiler<'_> {
         };
         for (i, t) in types.iter().enumerate() {
             if t != "Ingress" && t != "Egress" {
-                self.err(format!(".spec.policyTypes[{i}]"), format!("{t:?} is not Ingress or Egress"));
+                self.err(
+                    format!(".spec.policyTypes[{i}]"),
+                    format!("{t:?} is not Ingress or Egress"),
+                );
             }
         }
         let mut ingress = DirectionRules {
@@ -920,7 +1197,13 @@ impl Compiler<'_> {
         if ingress.enforce {
             for (i, r) in spec.ingress.iter().flatten().enumerate() {
                 let p = format!(".spec.ingress[{i}]");
-                if let Some(rule) = self.k8s_peer_rule(r.from.as_deref(), r.ports.as_deref(), &p, "from", &namespace) {
+                if let Some(rule) = self.k8s_peer_rule(
+                    r.from.as_deref(),
+                    r.ports.as_deref(),
+                    &p,
+                    "from",
+                    &namespace,
+                ) {
                     ingress.allow.push(rule);
                 }
             }
@@ -928,15 +1211,25 @@ impl Compiler<'_> {
         if egress.enforce {
             for (i, r) in egress_rules.iter().enumerate() {
                 let p = format!(".spec.egress[{i}]");
-                if let Some(rule) = self.k8s_peer_rule(r.to.as_deref(), r.ports.as_deref(), &p, "to", &namespace) {
+                if let Some(rule) =
+                    self.k8s_peer_rule(r.to.as_deref(), r.ports.as_deref(), &p, "to", &namespace)
+                {
                     egress.allow.push(rule);
                 }
             }
         }
         let mut labels = LabelSet::new();
-        labels.insert(Label::new("io.cilium.k8s.policy.derived-from", "NetworkPolicy", "k8s"));
+        labels.insert(Label::new(
+            "io.cilium.k8s.policy.derived-from",
+            "NetworkPolicy",
+            "k8s",
+        ));
         labels.insert(Label::new("io.cilium.k8s.policy.name", &name, "k8s"));
-        labels.insert(Label::new("io.cilium.k8s.policy.namespace", &namespace, "k8s"));
+        labels.insert(Label::new(
+            "io.cilium.k8s.policy.namespace",
+            &namespace,
+            "k8s",
+        ));
         if !self.errors.is_empty() {
             return None;
         }
@@ -955,7 +1248,9 @@ impl Compiler<'_> {
     }
 
     fn k8s_selector(&mut self, sel: &K8sLabelSelector, path: &str) -> LabelSelector {
-        self.k8s_selector_with(sel, path, |key| (LabelSource::K8s.as_str().to_owned(), key.to_owned()))
+        self.k8s_selector_with(sel, path, |key| {
+            (LabelSource::K8s.as_str().to_owned(), key.to_owned())
+        })
     }
 
     fn k8s_selector_with(
@@ -971,11 +1266,22 @@ impl Compiler<'_> {
         }
         for (i, e) in sel.match_expressions.iter().flatten().enumerate() {
             let Some(op) = Operator::parse(&e.operator) else {
-                self.err(format!("{path}.matchExpressions[{i}].operator"), format!("invalid operator {:?} (must be In, NotIn, Exists or DoesNotExist)", e.operator));
+                self.err(
+                    format!("{path}.matchExpressions[{i}].operator"),
+                    format!(
+                        "invalid operator {:?} (must be In, NotIn, Exists or DoesNotExist)",
+                        e.operator
+                    ),
+                );
                 continue;
             };
             let (source, key) = key_of(&e.key);
-            out.require(Requirement::new(source, key, op, e.values.clone().unwrap_or_default()));
+            out.require(Requirement::new(
+                source,
+                key,
+                op,
+                e.values.clone().unwrap_or_default(),
+            ));
         }
         out
     }
@@ -1015,10 +1321,18 @@ impl Compiler<'_> {
         })
     }
 
-    fn k8s_peer(&mut self, peer: &NetworkPolicyPeer, path: &str, namespace: &str) -> Option<Selector> {
+    fn k8s_peer(
+        &mut self,
+        peer: &NetworkPolicyPeer,
+        path: &str,
+        namespace: &str,
+    ) -> Option<Selector> {
         if let Some(block) = &peer.ip_block {
             if peer.pod_selector.is_some() || peer.namespace_selector.is_some() {
-                self.err(path, "ipBlock cannot be combined with podSelector or namespaceSelector");
+                self.err(
+                    path,
+                    "ipBlock cannot be combined with podSelector or namespaceSelector",
+                );
                 return None;
             }
             let cidr = match parse_cidr(&block.cidr) {
@@ -1032,7 +1346,10 @@ impl Compiler<'_> {
             for (j, e) in block.except.iter().flatten().enumerate() {
                 match parse_cidr(e) {
                     Ok(c) if cidr.contains(&c) => except.push(c),
-                    Ok(c) => self.err(format!("{path}.ipBlock.except[{j}]"), format!("{c} is not inside {cidr}")),
+                    Ok(c) => self.err(
+                        format!("{path}.ipBlock.except[{j}]"),
+                        format!("{c} is not inside {cidr}"),
+                    ),
                     Err(m) => self.err(format!("{path}.ipBlock.except[{j}]"), m),
                 }
             }
@@ -1045,20 +1362,32 @@ impl Compiler<'_> {
         match &peer.namespace_selector {
             None => {
                 if peer.pod_selector.is_none() {
-                    self.err(path, "one of podSelector, namespaceSelector or ipBlock is required");
+                    self.err(
+                        path,
+                        "one of podSelector, namespaceSelector or ipBlock is required",
+                    );
                     return None;
                 }
                 sel.require(Requirement::equals("k8s", POD_NAMESPACE_LABEL, namespace));
             }
             Some(ns_sel) => {
-                let ns = self.k8s_selector_with(ns_sel, &format!("{path}.namespaceSelector"), |k| {
-                    (LabelSource::K8s.as_str().to_owned(), format!("{NAMESPACE_LABELS_PREFIX}{k}"))
-                });
+                let ns =
+                    self.k8s_selector_with(ns_sel, &format!("{path}.namespaceSelector"), |k| {
+                        (
+                            LabelSource::K8s.as_str().to_owned(),
+                            format!("{NAMESPACE_LABELS_PREFIX}{k}"),
+                        )
+                    });
                 for r in ns.requirements() {
                     sel.require(r.clone());
                 }
                 // Every namespace: still only pods (identities with a namespace label).
-                sel.require(Requirement::new("k8s", POD_NAMESPACE_LABEL, Operator::Exists, []));
+                sel.require(Requirement::new(
+                    "k8s",
+                    POD_NAMESPACE_LABEL,
+                    Operator::Exists,
+                    [],
+                ));
             }
         }
         Some(Selector::Labels(sel))
@@ -1070,32 +1399,48 @@ impl Compiler<'_> {
             Some("UDP") => Protocol::Udp,
             Some("SCTP") => Protocol::Sctp,
             Some(other) => {
-                self.err(format!("{path}.protocol"), format!("{other:?} is not TCP, UDP or SCTP"));
+                self.err(
+                    format!("{path}.protocol"),
+                    format!("{other:?} is not TCP, UDP or SCTP"),
+                );
                 return None;
             }
         };
         let port = match &p.port {
             None => PortMatch::Range(PortRange::ALL),
-            Some(IntOrString::Int(n)) if (1..=65535).contains(n) => PortMatch::Range(PortRange::single(*n as u16)),
+            Some(IntOrString::Int(n)) if (1..=65535).contains(n) => {
+                PortMatch::Range(PortRange::single(*n as u16))
+            }
             Some(IntOrString::Int(n)) => {
-                self.err(format!("{path}.port"), format!("{n} is not a port number (1..=65535)"));
+                self.err(
+                    format!("{path}.port"),
+                    format!("{n} is not a port number (1..=65535)"),
+                );
                 return None;
             }
             Some(IntOrString::String(s)) => match NamedPort::new(s) {
                 Ok(n) => PortMatch::Named(n),
                 Err(e) => {
-                    self.err(format!("{path}.port"), format!("{s:?} is not a named port: {e}"));
+                    self.err(
+                        format!("{path}.port"),
+                        format!("{s:?} is not a named port: {e}"),
+                    );
                     return None;
                 }
             },
         };
         let port = match (port, p.end_port) {
             (port, None) => port,
-            (PortMatch::Range(r), Some(end)) if (1..=65535).contains(&end) && end as u16 >= r.start() && r != PortRange::ALL => {
+            (PortMatch::Range(r), Some(end))
+                if (1..=65535).contains(&end) && end as u16 >= r.start() && r != PortRange::ALL =>
+            {
                 PortMatch::Range(PortRange::new(r.start(), end as u16).ok()?)
             }
             (_, Some(end)) => {
-                self.err(format!("{path}.endPort"), format!("{end} needs a numeric port at or before it"));
+                self.err(
+                    format!("{path}.endPort"),
+                    format!("{end} needs a numeric port at or before it"),
+                );
                 return None;
             }
         };
@@ -1115,14 +1460,27 @@ fn parse_cidr(text: &str) -> Result<Cidr, String> {
 
 /// The selectors an entity name stands for, or `None` for an unknown name.
 pub fn entity_selectors(name: &str, opts: &CompileOptions) -> Option<Vec<Selector>> {
-    let reserved = |n: &str| Selector::Labels(LabelSelector::new([Requirement::new("reserved", n, Operator::Exists, [])]));
+    let reserved = |n: &str| {
+        Selector::Labels(LabelSelector::new([Requirement::new(
+            "reserved",
+            n,
+            Operator::Exists,
+            [],
+        )]))
+    };
     Some(match name {
         "all" => vec![Selector::wildcard()],
         "none" => Vec::new(),
-        "world" => vec![reserved("world"), reserved("world-ipv4"), reserved("world-ipv6")],
+        "world" => vec![
+            reserved("world"),
+            reserved("world-ipv4"),
+            reserved("world-ipv6"),
+        ],
         "host" if opts.treat_remote_node_as_host => vec![reserved("host"), reserved("remote-node")],
         "host" => vec![reserved("host")],
-        "remote-node" | "init" | "health" | "unmanaged" | "kube-apiserver" | "ingress" => vec![reserved(name)],
+        "remote-node" | "init" | "health" | "unmanaged" | "kube-apiserver" | "ingress" => {
+            vec![reserved(name)]
+        }
         "cluster" => vec![
             reserved("host"),
             reserved("remote-node"),
@@ -1131,7 +1489,11 @@ pub fn entity_selectors(name: &str, opts: &CompileOptions) -> Option<Vec<Selecto
             reserved("unmanaged"),
             reserved("kube-apiserver"),
             reserved("ingress"),
-            Selector::Labels(LabelSelector::new([Requirement::equals("k8s", CLUSTER_LABEL, &opts.cluster_name)])),
+            Selector::Labels(LabelSelector::new([Requirement::equals(
+                "k8s",
+                CLUSTER_LABEL,
+                &opts.cluster_name,
+            )])),
         ],
         "cluster-mesh" => vec![
             reserved("host"),
@@ -1141,7 +1503,12 @@ pub fn entity_selectors(name: &str, opts: &CompileOptions) -> Option<Vec<Selecto
             reserved("unmanaged"),
             reserved("kube-apiserver"),
             reserved("ingress"),
-            Selector::Labels(LabelSelector::new([Requirement::new("k8s", CLUSTER_LABEL, Operator::Exists, [])])),
+            Selector::Labels(LabelSelector::new([Requirement::new(
+                "k8s",
+                CLUSTER_LABEL,
+                Operator::Exists,
+                [],
+            )])),
         ],
         _ => return None,
     })
@@ -1150,26 +1517,48 @@ pub fn entity_selectors(name: &str, opts: &CompileOptions) -> Option<Vec<Selecto
 /// ICMP (`v6 = false`) and ICMPv6 type names (IANA names as Cilium spells them).
 pub fn icmp_type_by_name(name: &str, v6: bool) -> Option<u8> {
     const V4: &[(&str, u8)] = &[
-        ("EchoReply", 0), ("DestinationUnreachable", 3), ("Redirect", 5), ("Echo", 8),
-        ("EchoRequest", 8), ("RouterAdvertisement", 9), ("RouterSelection", 10),
-        ("TimeExceeded", 11), ("ParameterProblem", 12), ("Timestamp", 13),
-        ("TimestampReply", 14), ("Photuris", 40), ("ExtendedEchoRequest", 42),
+        ("EchoReply", 0),
+        ("DestinationUnreachable", 3),
+        ("Redirect", 5),
+        ("Echo", 8),
+        ("EchoRequest", 8),
+        ("RouterAdvertisement", 9),
+        ("RouterSelection", 10),
+        ("TimeExceeded", 11),
+        ("ParameterProblem", 12),
+        ("Timestamp", 13),
+        ("TimestampReply", 14),
+        ("Photuris", 40),
+        ("ExtendedEchoRequest", 42),
         ("ExtendedEchoReply", 43),
     ];
     const V6: &[(&str, u8)] = &[
-        ("DestinationUnreachable", 1), ("PacketTooBig", 2), ("TimeExceeded", 3),
-        ("ParameterProblem", 4), ("EchoRequest", 128), ("EchoReply", 129),
-        ("MulticastListenerQuery", 130), ("MulticastListenerReport", 131),
-        ("MulticastListenerDone", 132), ("RouterSolicitation", 133),
-        ("RouterAdvertisement", 134), ("NeighborSolicitation", 135),
-        ("NeighborAdvertisement", 136), ("RedirectMessage", 137), ("RouterRenumbering", 138),
-        ("ICMPNodeInformationQuery", 139), ("ICMPNodeInformationResponse", 140),
+        ("DestinationUnreachable", 1),
+        ("PacketTooBig", 2),
+        ("TimeExceeded", 3),
+        ("ParameterProblem", 4),
+        ("EchoRequest", 128),
+        ("EchoReply", 129),
+        ("MulticastListenerQuery", 130),
+        ("MulticastListenerReport", 131),
+        ("MulticastListenerDone", 132),
+        ("RouterSolicitation", 133),
+        ("RouterAdvertisement", 134),
+        ("NeighborSolicitation", 135),
+        ("NeighborAdvertisement", 136),
+        ("RedirectMessage", 137),
+        ("RouterRenumbering", 138),
+        ("ICMPNodeInformationQuery", 139),
+        ("ICMPNodeInformationResponse", 140),
         ("InverseNeighborDiscoverySolicitation", 141),
         ("InverseNeighborDiscoveryAdvertisement", 142),
-        ("HomeAgentAddressDiscoveryRequest", 144), ("HomeAgentAddressDiscoveryReply", 145),
-        ("MobilePrefixSolicitation", 146), ("MobilePrefixAdvertisement", 147),
+        ("HomeAgentAddressDiscoveryRequest", 144),
+        ("HomeAgentAddressDiscoveryReply", 145),
+        ("MobilePrefixSolicitation", 146),
+        ("MobilePrefixAdvertisement", 147),
         ("DuplicateAddressRequestCodeSuffix", 157),
-        ("DuplicateAddressConfirmationCodeSuffix", 158), ("ExtendedEchoRequest", 160),
+        ("DuplicateAddressConfirmationCodeSuffix", 158),
+        ("ExtendedEchoRequest", 160),
         ("ExtendedEchoReply", 161),
     ];
     let table = if v6 { V6 } else { V4 };

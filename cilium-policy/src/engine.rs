@@ -10,7 +10,9 @@ use cilium_core::{LabelSet, NumericIdentity, PortPrefix, PortRange, Protocol};
 use crate::api::PolicyErrors;
 use crate::compile::{CompileOptions, compile, compile_text};
 use crate::l7::{L7Parser, L7Policy, L7Request};
-use crate::mapstate::{Entry, Key, MapState, MapStateDelta, Redirect, merge_candidates, resolve_slice};
+use crate::mapstate::{
+    Entry, Key, MapState, MapStateDelta, Redirect, merge_candidates, resolve_slice,
+};
 use crate::rule::{AuthType, Direction, Listener, PortMatch, Rule, RuleOrigin};
 use crate::selector::Selector;
 use crate::selector_cache::{SelectionChange, SelectorCache};
@@ -44,7 +46,12 @@ pub struct EngineConfig {
 pub trait NamedPorts {
     /// Port numbers named `name` for `protocol` on the pods of `identity`; `None` asks for
     /// every pod of the cluster (a wildcard peer).
-    fn ports(&self, identity: Option<NumericIdentity>, name: &NamedPort, protocol: Protocol) -> BTreeSet<u16>;
+    fn ports(
+        &self,
+        identity: Option<NumericIdentity>,
+        name: &NamedPort,
+        protocol: Protocol,
+    ) -> BTreeSet<u16>;
 }
 
 /// A table of named ports per identity.
@@ -71,11 +78,27 @@ impl NamedPortTable {
 }
 
 impl NamedPorts for NamedPortTable {
-    fn ports(&self, identity: Option<NumericIdentity>, name: &NamedPort, protocol: Protocol) -> BTreeSet<u16> {
+    fn ports(
+        &self,
+        identity: Option<NumericIdentity>,
+        name: &NamedPort,
+        protocol: Protocol,
+    ) -> BTreeSet<u16> {
         let key = (name.as_str().to_owned(), protocol);
         match identity {
-            Some(id) => self.by_identity.get(&id).and_then(|m| m.get(&key)).cloned().unwrap_or_default(),
-            None => self.by_identity.values().filter_map(|m| m.get(&key)).flatten().copied().collect(),
+            Some(id) => self
+                .by_identity
+                .get(&id)
+                .and_then(|m| m.get(&key))
+                .cloned()
+                .unwrap_or_default(),
+            None => self
+                .by_identity
+                .values()
+                .filter_map(|m| m.get(&key))
+                .flatten()
+                .copied()
+                .collect(),
         }
     }
 }
@@ -109,7 +132,9 @@ impl EndpointInfo {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResolveError {
     /// Two different L7 parsers on one port.
-    #[error("{direction} {protocol}/{port}: rules ask for both {first} and {second} parsers on the same port ({origin})")]
+    #[error(
+        "{direction} {protocol}/{port}: rules ask for both {first} and {second} parsers on the same port ({origin})"
+    )]
     ParserConflict {
         /// Direction.
         direction: Direction,
@@ -169,18 +194,27 @@ impl Filter {
     }
 
     fn wildcard(&self) -> Option<&PerSelector> {
-        self.selectors.iter().find(|(s, _)| s.is_wildcard()).map(|(_, p)| p)
+        self.selectors
+            .iter()
+            .find(|(s, _)| s.is_wildcard())
+            .map(|(_, p)| p)
     }
 
     fn redirect_of(&self, selector: &Selector, allow: &AllowPolicy) -> Option<Redirect> {
         let parser = self.parser.clone()?;
         if allow.listener.is_some() {
-            return Some(Redirect { parser, listener: allow.listener.clone() });
+            return Some(Redirect {
+                parser,
+                listener: allow.listener.clone(),
+            });
         }
         if allow.l7.is_none() && selector.is_wildcard() {
             return None;
         }
-        Some(Redirect { parser, listener: None })
+        Some(Redirect {
+            parser,
+            listener: None,
+        })
     }
 }
 
@@ -210,14 +244,32 @@ impl EndpointPolicy {
 
     /// The L7 decision for a request from/to `remote` on a redirected port: `Some(true)` if a
     /// selector selecting `remote` on a filter covering the port allows it.
-    pub fn l7_allows(&self, cache: &SelectorCache, direction: Direction, remote: NumericIdentity, protocol: Protocol, port: u16, request: &L7Request) -> bool {
-        self.filters.values().filter(|f| f.direction == direction && f.parser.is_some() && filter_covers(f, protocol, port, &self.endpoint)).any(|f| {
-            f.selectors.iter().any(|(sel, ps)| {
-                ps.deny.is_empty()
-                    && (sel.is_wildcard() || cache.selects(sel, remote))
-                    && ps.allow.as_ref().is_some_and(|a| a.l7.as_ref().is_none_or(|l7| l7.allows(request)))
+    pub fn l7_allows(
+        &self,
+        cache: &SelectorCache,
+        direction: Direction,
+        remote: NumericIdentity,
+        protocol: Protocol,
+        port: u16,
+        request: &L7Request,
+    ) -> bool {
+        self.filters
+            .values()
+            .filter(|f| {
+                f.direction == direction
+                    && f.parser.is_some()
+                    && filter_covers(f, protocol, port, &self.endpoint)
             })
-        })
+            .any(|f| {
+                f.selectors.iter().any(|(sel, ps)| {
+                    ps.deny.is_empty()
+                        && (sel.is_wildcard() || cache.selects(sel, remote))
+                        && ps
+                            .allow
+                            .as_ref()
+                            .is_some_and(|a| a.l7.as_ref().is_none_or(|l7| l7.allows(request)))
+                })
+            })
     }
 }
 
@@ -228,7 +280,9 @@ fn filter_covers(f: &Filter, protocol: Protocol, port: u16, ep: &EndpointInfo) -
     match &f.port {
         PortMatch::Range(r) => r.contains(port),
         PortMatch::IcmpType(t) => u16::from(*t) == port,
-        PortMatch::Named(n) => ep.named_ports.get(&(n.as_str().to_owned(), protocol)) == Some(&port),
+        PortMatch::Named(n) => {
+            ep.named_ports.get(&(n.as_str().to_owned(), protocol)) == Some(&port)
+        }
     }
 }
 
@@ -306,7 +360,11 @@ impl PolicyEngine {
     /// # Errors
     ///
     /// Every problem found.
-    pub fn load_objects(&mut self, source: &str, objects: &[crate::api::PolicyObject]) -> Result<u64, PolicyErrors> {
+    pub fn load_objects(
+        &mut self,
+        source: &str,
+        objects: &[crate::api::PolicyObject],
+    ) -> Result<u64, PolicyErrors> {
         let rules = compile(objects, &self.config.compile)?;
         Ok(self.replace_rules(source, rules))
     }
@@ -339,7 +397,8 @@ impl PolicyEngine {
             EnforcementMode::Always => true,
             EnforcementMode::Never => false,
             EnforcementMode::Default => {
-                ep.identity == NumericIdentity::INIT || rules.iter().any(|r| r.direction(direction).enforce)
+                ep.identity == NumericIdentity::INIT
+                    || rules.iter().any(|r| r.direction(direction).enforce)
             }
         }
     }
@@ -349,8 +408,15 @@ impl PolicyEngine {
     /// # Errors
     ///
     /// [`ResolveError`] when rules conflict; keep the previous policy (or drop) then.
-    pub fn resolve(&self, ep: &EndpointInfo, peers: &dyn NamedPorts) -> Result<EndpointPolicy, ResolveError> {
-        let rules: Vec<&Rule> = self.rules().filter(|r| r.selects(&ep.labels, ep.is_host)).collect();
+    pub fn resolve(
+        &self,
+        ep: &EndpointInfo,
+        peers: &dyn NamedPorts,
+    ) -> Result<EndpointPolicy, ResolveError> {
+        let rules: Vec<&Rule> = self
+            .rules()
+            .filter(|r| r.selects(&ep.labels, ep.is_host))
+            .collect();
         let ingress_enforced = self.enforcement(ep, &rules, Direction::Ingress);
         let egress_enforced = self.enforcement(ep, &rules, Direction::Egress);
         let mut filters: BTreeMap<(Direction, Protocol, PortMatch), Filter> = BTreeMap::new();
@@ -358,7 +424,12 @@ impl PolicyEngine {
             for rule in &rules {
                 for direction in Direction::BOTH {
                     let d = rule.direction(direction);
-                    for (peer_rule, deny) in d.allow.iter().map(|p| (p, false)).chain(d.deny.iter().map(|p| (p, true))) {
+                    for (peer_rule, deny) in d
+                        .allow
+                        .iter()
+                        .map(|p| (p, false))
+                        .chain(d.deny.iter().map(|p| (p, true)))
+                    {
                         add_peer_rule(&mut filters, direction, peer_rule, deny, &rule.origin)?;
                     }
                 }
@@ -377,21 +448,34 @@ impl PolicyEngine {
             if !policy.enforced(f.direction) {
                 continue;
             }
-            self.filter_candidates(&policy, f, None, peers, &mut |k, e| by_id.entry(k.identity).or_default().push((k, e)));
+            self.filter_candidates(&policy, f, None, peers, &mut |k, e| {
+                by_id.entry(k.identity).or_default().push((k, e))
+            });
         }
-        self.fixed_candidates(&policy, &mut |k, e| by_id.entry(k.identity).or_default().push((k, e)));
+        self.fixed_candidates(&policy, &mut |k, e| {
+            by_id.entry(k.identity).or_default().push((k, e))
+        });
         let wild = merge_candidates(by_id.remove(&NumericIdentity::UNKNOWN).unwrap_or_default());
-        policy.map_state.replace_slice(NumericIdentity::UNKNOWN, resolve_slice(&wild, &wild, true));
+        policy
+            .map_state
+            .replace_slice(NumericIdentity::UNKNOWN, resolve_slice(&wild, &wild, true));
         for (id, cands) in by_id {
             let own = merge_candidates(cands);
-            policy.map_state.replace_slice(id, resolve_slice(&own, &wild, false));
+            policy
+                .map_state
+                .replace_slice(id, resolve_slice(&own, &wild, false));
         }
         Ok(policy)
     }
 
     /// Recomputes the entries of one identity after it was added, relabeled or removed,
     /// returning only what changed.
-    pub fn update_identity(&self, policy: &mut EndpointPolicy, identity: NumericIdentity, peers: &dyn NamedPorts) -> MapStateDelta {
+    pub fn update_identity(
+        &self,
+        policy: &mut EndpointPolicy,
+        identity: NumericIdentity,
+        peers: &dyn NamedPorts,
+    ) -> MapStateDelta {
         if identity == NumericIdentity::UNKNOWN {
             return MapStateDelta::default();
         }
@@ -432,18 +516,46 @@ impl PolicyEngine {
         });
         for direction in Direction::BOTH {
             if !policy.enforced(direction) {
-                out(Key { identity: NumericIdentity::UNKNOWN, direction, protocol: 0, port: PortPrefix::ANY }, Entry::allow(None, None, origin.clone()));
+                out(
+                    Key {
+                        identity: NumericIdentity::UNKNOWN,
+                        direction,
+                        protocol: 0,
+                        port: PortPrefix::ANY,
+                    },
+                    Entry::allow(None, None, origin.clone()),
+                );
             }
         }
         if self.config.allow_localhost && policy.ingress_enforced {
-            let origin = Arc::new(RuleOrigin { kind: "default".into(), namespace: None, name: "allow-localhost".into(), spec_index: None });
-            out(Key { identity: NumericIdentity::HOST, direction: Direction::Ingress, protocol: 0, port: PortPrefix::ANY }, Entry::allow(None, None, origin));
+            let origin = Arc::new(RuleOrigin {
+                kind: "default".into(),
+                namespace: None,
+                name: "allow-localhost".into(),
+                spec_index: None,
+            });
+            out(
+                Key {
+                    identity: NumericIdentity::HOST,
+                    direction: Direction::Ingress,
+                    protocol: 0,
+                    port: PortPrefix::ANY,
+                },
+                Entry::allow(None, None, origin),
+            );
         }
     }
 
     /// Emits the map-state candidates of one filter (only those of `only` and the wildcard
     /// when given).
-    fn filter_candidates(&self, policy: &EndpointPolicy, f: &Filter, only: Option<NumericIdentity>, peers: &dyn NamedPorts, out: &mut dyn FnMut(Key, Entry)) {
+    fn filter_candidates(
+        &self,
+        policy: &EndpointPolicy,
+        f: &Filter,
+        only: Option<NumericIdentity>,
+        peers: &dyn NamedPorts,
+        out: &mut dyn FnMut(Key, Entry),
+    ) {
         let wildcard = f.wildcard();
         let skip_covered = !f.is_l3_only();
         for (sel, ps) in &f.selectors {
@@ -466,21 +578,38 @@ impl PolicyEngine {
                 if !skip_covered || sel.is_wildcard() {
                     return true;
                 }
-                let Some(w) = wildcard.and_then(|w| w.allow.as_ref().map(|wa| (w, wa))) else { return true };
+                let Some(w) = wildcard.and_then(|w| w.allow.as_ref().map(|wa| (w, wa))) else {
+                    return true;
+                };
                 let (wps, wa) = w;
                 let w_redirect = f.redirect_of(&Selector::wildcard(), wa);
-                !(wps.deny.is_empty() && redirect.is_some() == w_redirect.is_some() && a.auth == wa.auth)
+                !(wps.deny.is_empty()
+                    && redirect.is_some() == w_redirect.is_some()
+                    && a.auth == wa.auth)
             });
             for id in ids {
                 for (protocol, port) in self.expand_ports(policy, f, id, peers) {
-                    let key = Key { identity: id, direction: f.direction, protocol, port };
+                    let key = Key {
+                        identity: id,
+                        direction: f.direction,
+                        protocol,
+                        port,
+                    };
                     if let Some(origin) = ps.deny.iter().next() {
                         let mut e = Entry::deny(origin.clone());
                         e.origins.extend(ps.deny.iter().cloned());
                         out(key, e);
                     }
                     if let Some((redirect, a)) = &allow {
-                        let mut e = Entry::allow(redirect.clone(), a.auth, a.origins.iter().next().expect("allow has an origin").clone());
+                        let mut e = Entry::allow(
+                            redirect.clone(),
+                            a.auth,
+                            a.origins
+                                .iter()
+                                .next()
+                                .expect("allow has an origin")
+                                .clone(),
+                        );
                         e.origins.extend(a.origins.iter().cloned());
                         out(key, e);
                     }
@@ -489,24 +618,48 @@ impl PolicyEngine {
         }
     }
 
-    fn expand_ports(&self, policy: &EndpointPolicy, f: &Filter, id: NumericIdentity, peers: &dyn NamedPorts) -> Vec<(u8, PortPrefix)> {
+    fn expand_ports(
+        &self,
+        policy: &EndpointPolicy,
+        f: &Filter,
+        id: NumericIdentity,
+        peers: &dyn NamedPorts,
+    ) -> Vec<(u8, PortPrefix)> {
         let protos: Vec<Protocol> = match (&f.port, f.protocol) {
-            (PortMatch::Range(r), Protocol::Any) if *r == PortRange::ALL => return vec![(0, PortPrefix::ANY)],
+            (PortMatch::Range(r), Protocol::Any) if *r == PortRange::ALL => {
+                return vec![(0, PortPrefix::ANY)];
+            }
             (_, Protocol::Any) => Protocol::Any.expand().to_vec(),
             (_, p) => vec![p],
         };
         let mut out = Vec::new();
         for p in protos {
             match &f.port {
-                PortMatch::Range(r) if *r == PortRange::ALL => out.push((p.as_u8(), PortPrefix::ANY)),
-                PortMatch::Range(r) => out.extend(r.to_prefixes().into_iter().map(|pp| (p.as_u8(), pp))),
+                PortMatch::Range(r) if *r == PortRange::ALL => {
+                    out.push((p.as_u8(), PortPrefix::ANY))
+                }
+                PortMatch::Range(r) => {
+                    out.extend(r.to_prefixes().into_iter().map(|pp| (p.as_u8(), pp)))
+                }
                 PortMatch::IcmpType(t) => out.push((p.as_u8(), PortPrefix::exact(u16::from(*t)))),
                 PortMatch::Named(name) => {
                     let ports: BTreeSet<u16> = match f.direction {
-                        Direction::Ingress => policy.endpoint.named_ports.get(&(name.as_str().to_owned(), p)).copied().into_iter().collect(),
-                        Direction::Egress => peers.ports((id != NumericIdentity::UNKNOWN).then_some(id), name, p),
+                        Direction::Ingress => policy
+                            .endpoint
+                            .named_ports
+                            .get(&(name.as_str().to_owned(), p))
+                            .copied()
+                            .into_iter()
+                            .collect(),
+                        Direction::Egress => {
+                            peers.ports((id != NumericIdentity::UNKNOWN).then_some(id), name, p)
+                        }
                     };
-                    out.extend(ports.into_iter().map(|port| (p.as_u8(), PortPrefix::exact(port))));
+                    out.extend(
+                        ports
+                            .into_iter()
+                            .map(|port| (p.as_u8(), PortPrefix::exact(port))),
+                    );
                 }
             }
         }
@@ -530,16 +683,21 @@ fn add_peer_rule(
     }];
     let ports: &[crate::rule::PortEntry] = rule.ports.as_deref().unwrap_or(&all);
     for pe in ports {
-        let filter = filters.entry((direction, pe.protocol, pe.port.clone())).or_insert_with(|| Filter {
-            direction,
-            protocol: pe.protocol,
-            port: pe.port.clone(),
-            parser: None,
-            selectors: BTreeMap::new(),
-        });
+        let filter = filters
+            .entry((direction, pe.protocol, pe.port.clone()))
+            .or_insert_with(|| Filter {
+                direction,
+                protocol: pe.protocol,
+                port: pe.port.clone(),
+                parser: None,
+                selectors: BTreeMap::new(),
+            });
         let parser = match (&pe.l7, &pe.listener) {
             (Some(l7), _) => Some(l7.parser()),
-            (None, Some(l)) => Some(L7Parser::Generic(format!("listener:{}/{}", l.envoy_config, l.name))),
+            (None, Some(l)) => Some(L7Parser::Generic(format!(
+                "listener:{}/{}",
+                l.envoy_config, l.name
+            ))),
             (None, None) => None,
         };
         if !deny && let Some(p) = parser {

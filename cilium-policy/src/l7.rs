@@ -316,8 +316,14 @@ impl L7Policy {
                     L7Rules::Dns(a)
                 }
                 (
-                    L7Rules::Generic { proto, rules: mut a },
-                    L7Rules::Generic { proto: p2, rules: b },
+                    L7Rules::Generic {
+                        proto,
+                        rules: mut a,
+                    },
+                    L7Rules::Generic {
+                        proto: p2,
+                        rules: b,
+                    },
                 ) if proto == p2 => {
                     a.extend(b);
                     L7Rules::Generic { proto, rules: a }
@@ -370,10 +376,10 @@ mod tests {
     #[test]
     fn wildcard_absorbs_rules_and_parsers_must_agree() {
         let http = L7Policy::Rules(L7Rules::Http(vec![HttpRule::default()]));
-        assert_eq!(http.clone().merge(L7Policy::AllowAll), Some(L7Policy::AllowAll));
         assert_eq!(
-            http.merge(L7Policy::Rules(L7Rules::Kafka(vec![]))),
-            None
+            http.clone().merge(L7Policy::AllowAll),
+            Some(L7Policy::AllowAll)
         );
+        assert_eq!(http.merge(L7Policy::Rules(L7Rules::Kafka(vec![]))), None);
     }
 }

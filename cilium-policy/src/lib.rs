@@ -3,7 +3,7 @@
 //!
 //! - [`api`] parses YAML/JSON policy objects, refusing unknown fields, with errors that name
 //!   the document and the field path.
-//! - [`compile`] validates them and builds the engine's [`Rule`]s (namespace scoping,
+//! - [`compile`](mod@compile) validates them and builds the engine's [`Rule`]s (namespace scoping,
 //!   entities, CIDR sets with exceptions, ports and ranges, named ports, ICMP, L7 rules,
 //!   deny rules, `enableDefaultDeny`).
 //! - [`SelectorCache`] keeps, for every selector, the identities it selects, updated from

@@ -42,7 +42,10 @@ impl Key {
     }
 
     fn rank(&self) -> (u8, bool) {
-        (self.specificity(), self.identity != NumericIdentity::UNKNOWN)
+        (
+            self.specificity(),
+            self.identity != NumericIdentity::UNKNOWN,
+        )
     }
 
     /// Whether the datapath looks this key up before `other` when both match a packet.
@@ -92,7 +95,13 @@ impl Key {
     }
 
     /// Whether a packet matches the key.
-    pub fn matches(&self, direction: Direction, identity: NumericIdentity, protocol: u8, port: u16) -> bool {
+    pub fn matches(
+        &self,
+        direction: Direction,
+        identity: NumericIdentity,
+        protocol: u8,
+        port: u16,
+    ) -> bool {
         self.direction == direction
             && (self.identity == NumericIdentity::UNKNOWN || self.identity == identity)
             && (self.protocol == 0 || (self.protocol == protocol && self.port.contains(port)))
@@ -105,7 +114,11 @@ fn port_contains(outer: PortPrefix, inner: PortPrefix) -> bool {
 
 impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} id={} proto={} port=", self.direction, self.identity, self.protocol)?;
+        write!(
+            f,
+            "{} id={} proto={} port=",
+            self.direction, self.identity, self.protocol
+        )?;
         if self.protocol == 0 || self.port.prefix_len() == 0 {
             f.write_str("*")
         } else {
@@ -158,7 +171,11 @@ pub struct Entry {
 
 impl Entry {
     /// An allow entry.
-    pub fn allow(redirect: Option<Redirect>, auth: Option<AuthType>, origin: Arc<RuleOrigin>) -> Entry {
+    pub fn allow(
+        redirect: Option<Redirect>,
+        auth: Option<AuthType>,
+        origin: Arc<RuleOrigin>,
+    ) -> Entry {
         Entry {
             verdict: Verdict::Allow,
             redirect,
@@ -321,7 +338,9 @@ impl MapState {
 
     /// Entries of one direction.
     pub fn direction(&self, direction: Direction) -> impl Iterator<Item = (&Key, &Entry)> {
-        self.entries.iter().filter(move |(k, _)| k.direction == direction)
+        self.entries
+            .iter()
+            .filter(move |(k, _)| k.direction == direction)
     }
 
     /// Number of entries.
@@ -340,19 +359,38 @@ impl MapState {
     }
 
     /// Looks a packet up as the datapath does.
-    pub fn lookup(&self, direction: Direction, identity: NumericIdentity, protocol: u8, port: u16) -> LookupResult<'_> {
+    pub fn lookup(
+        &self,
+        direction: Direction,
+        identity: NumericIdentity,
+        protocol: u8,
+        port: u16,
+    ) -> LookupResult<'_> {
         let best = |id: NumericIdentity| {
-            let lo = Key { identity: id, direction: Direction::Ingress, protocol: 0, port: PortPrefix::ANY };
+            let lo = Key {
+                identity: id,
+                direction: Direction::Ingress,
+                protocol: 0,
+                port: PortPrefix::ANY,
+            };
             self.entries
                 .range(lo..)
                 .take_while(move |(k, _)| k.identity == id)
                 .filter(|(k, _)| k.matches(direction, identity, protocol, port))
                 .max_by_key(|(k, _)| k.specificity())
         };
-        let l3 = if identity == NumericIdentity::UNKNOWN { None } else { best(identity) };
+        let l3 = if identity == NumericIdentity::UNKNOWN {
+            None
+        } else {
+            best(identity)
+        };
         let l4 = best(NumericIdentity::UNKNOWN);
         let matched = match (l3, l4) {
-            (Some(a), Some(b)) => Some(if a.0.specificity() >= b.0.specificity() { a } else { b }),
+            (Some(a), Some(b)) => Some(if a.0.specificity() >= b.0.specificity() {
+                a
+            } else {
+                b
+            }),
             (a, b) => a.or(b),
         };
         LookupResult {
@@ -362,8 +400,17 @@ impl MapState {
     }
 
     /// Replaces the entries of `identity` with `slice`, returning what changed.
-    pub(crate) fn replace_slice(&mut self, identity: NumericIdentity, slice: BTreeMap<Key, Entry>) -> MapStateDelta {
-        let lo = Key { identity, direction: Direction::Ingress, protocol: 0, port: PortPrefix::ANY };
+    pub(crate) fn replace_slice(
+        &mut self,
+        identity: NumericIdentity,
+        slice: BTreeMap<Key, Entry>,
+    ) -> MapStateDelta {
+        let lo = Key {
+            identity,
+            direction: Direction::Ingress,
+            protocol: 0,
+            port: PortPrefix::ANY,
+        };
         let old: Vec<Key> = self
             .entries
             .range(lo..)
@@ -398,7 +445,11 @@ impl MapState {
 
     /// The auth types that apply to traffic from `identity` (explicit auth on allow entries of
     /// that identity or of the wildcard).
-    pub fn auth_types_for(&self, direction: Direction, identity: NumericIdentity) -> BTreeSet<AuthType> {
+    pub fn auth_types_for(
+        &self,
+        direction: Direction,
+        identity: NumericIdentity,
+    ) -> BTreeSet<AuthType> {
         self.direction(direction)
             .filter(|(k, e)| {
                 !e.is_deny() && (k.identity == identity || k.identity == NumericIdentity::UNKNOWN)
@@ -410,7 +461,9 @@ impl MapState {
 }
 
 /// Merges candidate entries by key (deny wins).
-pub(crate) fn merge_candidates(cands: impl IntoIterator<Item = (Key, Entry)>) -> BTreeMap<Key, Entry> {
+pub(crate) fn merge_candidates(
+    cands: impl IntoIterator<Item = (Key, Entry)>,
+) -> BTreeMap<Key, Entry> {
     let mut out: BTreeMap<Key, Entry> = BTreeMap::new();
     for (k, e) in cands {
         match out.get_mut(&k) {
@@ -425,7 +478,11 @@ pub(crate) fn merge_candidates(cands: impl IntoIterator<Item = (Key, Entry)>) ->
 
 /// Resolves one identity's entries (`own`, merged) against the wildcard entries (`wild`,
 /// merged, unresolved). For the wildcard slice itself pass `own = wild` and `is_wild = true`.
-pub(crate) fn resolve_slice(own: &BTreeMap<Key, Entry>, wild: &BTreeMap<Key, Entry>, is_wild: bool) -> BTreeMap<Key, Entry> {
+pub(crate) fn resolve_slice(
+    own: &BTreeMap<Key, Entry>,
+    wild: &BTreeMap<Key, Entry>,
+    is_wild: bool,
+) -> BTreeMap<Key, Entry> {
     let wild_denies: Vec<(&Key, &Entry)> = if is_wild {
         Vec::new()
     } else {
@@ -442,12 +499,18 @@ pub(crate) fn resolve_slice(own: &BTreeMap<Key, Entry>, wild: &BTreeMap<Key, Ent
         }
     }
     // 2. Push denies down where an overlapping allow would be looked up first.
-    let allows_own: Vec<(Key, Entry)> = out.iter().filter(|(_, e)| !e.is_deny()).map(|(k, e)| (*k, e.clone())).collect();
+    let allows_own: Vec<(Key, Entry)> = out
+        .iter()
+        .filter(|(_, e)| !e.is_deny())
+        .map(|(k, e)| (*k, e.clone()))
+        .collect();
     let wild_allows: Vec<(&Key, &Entry)> = if is_wild {
         Vec::new()
     } else {
         wild.iter()
-            .filter(|(k, e)| !e.is_deny() && !wild.iter().any(|(d, de)| de.is_deny() && d.covers(k)))
+            .filter(|(k, e)| {
+                !e.is_deny() && !wild.iter().any(|(d, de)| de.is_deny() && d.covers(k))
+            })
             .collect()
     };
     let mut pushed: Vec<(Key, Entry)> = Vec::new();
@@ -499,7 +562,10 @@ mod tests {
     fn cover_intersect_prefer() {
         assert!(key(0, 0, None).covers(&key(5, 6, Some(80))));
         assert!(!key(5, 0, None).covers(&key(0, 6, Some(80))));
-        assert_eq!(key(5, 0, None).intersection(&key(0, 6, Some(80))), Some(key(5, 6, Some(80))));
+        assert_eq!(
+            key(5, 0, None).intersection(&key(0, 6, Some(80))),
+            Some(key(5, 6, Some(80)))
+        );
         assert_eq!(key(5, 0, None).intersection(&key(6, 0, None)), None);
         assert!(key(0, 6, Some(80)).preferred_over(&key(5, 0, None)));
         assert!(key(5, 6, Some(80)).preferred_over(&key(0, 6, Some(80))));
@@ -507,11 +573,22 @@ mod tests {
 
     #[test]
     fn l3_deny_is_pushed_below_an_l4_allow() {
-        let origin = Arc::new(RuleOrigin { kind: "t".into(), namespace: None, name: "t".into(), spec_index: None });
-        let wild = merge_candidates([(key(0, 6, Some(80)), Entry::allow(None, None, origin.clone()))]);
+        let origin = Arc::new(RuleOrigin {
+            kind: "t".into(),
+            namespace: None,
+            name: "t".into(),
+            spec_index: None,
+        });
+        let wild = merge_candidates([(
+            key(0, 6, Some(80)),
+            Entry::allow(None, None, origin.clone()),
+        )]);
         let own = merge_candidates([(key(5, 0, None), Entry::deny(origin.clone()))]);
         let slice = resolve_slice(&own, &wild, false);
-        assert_eq!(slice.keys().copied().collect::<Vec<_>>(), vec![key(5, 0, None), key(5, 6, Some(80))]);
+        assert_eq!(
+            slice.keys().copied().collect::<Vec<_>>(),
+            vec![key(5, 0, None), key(5, 6, Some(80))]
+        );
         assert!(slice.values().all(Entry::is_deny));
     }
 }

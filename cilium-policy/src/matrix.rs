@@ -12,7 +12,9 @@ use serde_json::Value;
 
 use crate::api::{PolicyErrors, parse_value};
 use crate::compile::{CLUSTER_LABEL, NAMESPACE_LABELS_PREFIX, POD_NAMESPACE_LABEL};
-use crate::engine::{EndpointInfo, EndpointPolicy, EngineConfig, NamedPortTable, PolicyEngine, ResolveError};
+use crate::engine::{
+    EndpointInfo, EndpointPolicy, EngineConfig, NamedPortTable, PolicyEngine, ResolveError,
+};
 use crate::rule::Direction;
 
 /// A namespace of the model.
@@ -102,20 +104,32 @@ pub enum MatrixError {
         /// The pod.
         pod: String,
         /// The problem.
-        error: ResolveError,
+        error: Box<ResolveError>,
     },
 }
 
 /// The identity labels Cilium derives for a pod: pod labels, its namespace, the namespace's
 /// labels and the cluster name.
-pub fn pod_identity_labels(pod: &Pod, namespace_labels: &BTreeMap<String, String>, cluster: &str) -> LabelSet {
+pub fn pod_identity_labels(
+    pod: &Pod,
+    namespace_labels: &BTreeMap<String, String>,
+    cluster: &str,
+) -> LabelSet {
     let mut set = LabelSet::new();
     for (k, v) in &pod.labels {
         set.insert(Label::from_parts("k8s", k, v));
     }
-    set.insert(Label::from_parts("k8s", POD_NAMESPACE_LABEL, &pod.namespace));
+    set.insert(Label::from_parts(
+        "k8s",
+        POD_NAMESPACE_LABEL,
+        &pod.namespace,
+    ));
     for (k, v) in namespace_labels {
-        set.insert(Label::from_parts("k8s", format!("{NAMESPACE_LABELS_PREFIX}{k}"), v));
+        set.insert(Label::from_parts(
+            "k8s",
+            format!("{NAMESPACE_LABELS_PREFIX}{k}"),
+            v,
+        ));
     }
     set.insert(Label::from_parts("k8s", CLUSTER_LABEL, cluster));
     set
@@ -147,28 +161,52 @@ impl Evaluation {
         let mut objects = Vec::new();
         for (i, p) in policies.iter().enumerate() {
             let path = format!("policies[{i}]");
-            let yaml: serde_yaml::Value = serde_json::from_value(p.clone()).map_err(|e| MatrixError::Shape { path: path.clone(), message: e.to_string() })?;
-            let obj = parse_value(yaml).map_err(|e| MatrixError::Policy { path: path.clone(), errors: PolicyErrors(vec![e]) })?;
+            let yaml: serde_yaml::Value =
+                serde_json::from_value(p.clone()).map_err(|e| MatrixError::Shape {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
+            let obj = parse_value(yaml).map_err(|e| MatrixError::Policy {
+                path: path.clone(),
+                errors: PolicyErrors(vec![e]),
+            })?;
             objects.push(obj);
         }
         engine
             .load_objects("matrix", &objects)
-            .map_err(|errors| MatrixError::Policy { path: "policies".into(), errors })?;
-        let ns_labels: BTreeMap<&str, &BTreeMap<String, String>> = model.namespaces.iter().map(|n| (n.name.as_str(), &n.labels)).collect();
+            .map_err(|errors| MatrixError::Policy {
+                path: "policies".into(),
+                errors,
+            })?;
+        let ns_labels: BTreeMap<&str, &BTreeMap<String, String>> = model
+            .namespaces
+            .iter()
+            .map(|n| (n.name.as_str(), &n.labels))
+            .collect();
         let empty = BTreeMap::new();
         let mut by_labels: BTreeMap<LabelSet, NumericIdentity> = BTreeMap::new();
         let mut named = NamedPortTable::new();
         let mut endpoints = Vec::new();
         for pod in &model.pods {
-            let labels = pod_identity_labels(pod, ns_labels.get(pod.namespace.as_str()).copied().unwrap_or(&empty), &config.compile.cluster_name);
+            let labels = pod_identity_labels(
+                pod,
+                ns_labels
+                    .get(pod.namespace.as_str())
+                    .copied()
+                    .unwrap_or(&empty),
+                &config.compile.cluster_name,
+            );
             let next = NumericIdentity::new(256 + by_labels.len() as u32);
             let id = *by_labels.entry(labels.clone()).or_insert(next);
             engine.upsert_identity(id, labels.clone());
             let mut ep = EndpointInfo::new(id, labels);
             for c in &pod.containers {
-                let (Some(name), Some(proto)) = (&c.port_name, protocol(&c.protocol)) else { continue };
+                let (Some(name), Some(proto)) = (&c.port_name, protocol(&c.protocol)) else {
+                    continue;
+                };
                 named.insert(id, name, proto, c.container_port);
-                ep.named_ports.insert((name.clone(), proto), c.container_port);
+                ep.named_ports
+                    .insert((name.clone(), proto), c.container_port);
             }
             endpoints.push((pod.key(), ep));
         }
@@ -176,7 +214,10 @@ impl Evaluation {
         for (key, ep) in endpoints {
             let policy = engine
                 .resolve(&ep, &named)
-                .map_err(|error| MatrixError::Resolve { pod: key.clone(), error })?;
+                .map_err(|error| MatrixError::Resolve {
+                    pod: key.clone(),
+                    error: Box::new(error),
+                })?;
             pods.push((key, ep.identity, policy));
         }
         Ok(Evaluation { pods })
@@ -186,8 +227,14 @@ impl Evaluation {
     pub fn allowed(&self, from: usize, to: usize, protocol: Protocol, port: u16) -> bool {
         let (_, from_id, from_policy) = &self.pods[from];
         let (_, to_id, to_policy) = &self.pods[to];
-        from_policy.map_state.lookup(Direction::Egress, *to_id, protocol.as_u8(), port).allowed()
-            && to_policy.map_state.lookup(Direction::Ingress, *from_id, protocol.as_u8(), port).allowed()
+        from_policy
+            .map_state
+            .lookup(Direction::Egress, *to_id, protocol.as_u8(), port)
+            .allowed()
+            && to_policy
+                .map_state
+                .lookup(Direction::Ingress, *from_id, protocol.as_u8(), port)
+                .allowed()
     }
 
     /// The table of one probe: `from → to → allowed`.
@@ -222,32 +269,61 @@ pub fn parse_probe(key: &str) -> Option<(Protocol, u16)> {
 ///
 /// [`MatrixError`].
 pub fn evaluate_case(case: &mut Value) -> Result<(), MatrixError> {
-    let base: Model = serde_json::from_value(case.get("base_model").cloned().unwrap_or(Value::Null))
-        .map_err(|e| MatrixError::Shape { path: "base_model".into(), message: e.to_string() })?;
+    let base: Model = serde_json::from_value(
+        case.get("base_model").cloned().unwrap_or(Value::Null),
+    )
+    .map_err(|e| MatrixError::Shape {
+        path: "base_model".into(),
+        message: e.to_string(),
+    })?;
     let steps = case
         .get_mut("steps")
         .and_then(Value::as_array_mut)
-        .ok_or_else(|| MatrixError::Shape { path: "steps".into(), message: "missing or not a list".into() })?;
+        .ok_or_else(|| MatrixError::Shape {
+            path: "steps".into(),
+            message: "missing or not a list".into(),
+        })?;
     for (i, step) in steps.iter_mut().enumerate() {
         let model: Model = match step.get("model") {
-            Some(m) => serde_json::from_value(m.clone()).map_err(|e| MatrixError::Shape { path: format!("steps[{i}].model"), message: e.to_string() })?,
+            Some(m) => serde_json::from_value(m.clone()).map_err(|e| MatrixError::Shape {
+                path: format!("steps[{i}].model"),
+                message: e.to_string(),
+            })?,
             None => base.clone(),
         };
-        let policies = step.get("policies").and_then(Value::as_array).cloned().unwrap_or_default();
+        let policies = step
+            .get("policies")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         let eval = Evaluation::new(&model, &policies).map_err(|e| match e {
-            MatrixError::Policy { path, errors } => MatrixError::Policy { path: format!("steps[{i}].{path}"), errors },
+            MatrixError::Policy { path, errors } => MatrixError::Policy {
+                path: format!("steps[{i}].{path}"),
+                errors,
+            },
             other => other,
         })?;
         let probes: BTreeSet<String> = match step.get("expected").and_then(Value::as_object) {
             Some(m) => m.keys().cloned().collect(),
-            None => ["TCP/80", "TCP/81", "UDP/80", "UDP/81", "SCTP/80", "SCTP/81"].map(String::from).into(),
+            None => ["TCP/80", "TCP/81", "UDP/80", "UDP/81", "SCTP/80", "SCTP/81"]
+                .map(String::from)
+                .into(),
         };
         let mut expected = serde_json::Map::new();
         for probe in probes {
-            let (proto, port) = parse_probe(&probe).ok_or_else(|| MatrixError::Shape { path: format!("steps[{i}].expected.{probe}"), message: "not PROTOCOL/port".into() })?;
-            expected.insert(probe, serde_json::to_value(eval.table(proto, port)).expect("table is JSON"));
+            let (proto, port) = parse_probe(&probe).ok_or_else(|| MatrixError::Shape {
+                path: format!("steps[{i}].expected.{probe}"),
+                message: "not PROTOCOL/port".into(),
+            })?;
+            expected.insert(
+                probe,
+                serde_json::to_value(eval.table(proto, port)).expect("table is JSON"),
+            );
         }
-        let obj = step.as_object_mut().ok_or_else(|| MatrixError::Shape { path: format!("steps[{i}]"), message: "not an object".into() })?;
+        let obj = step.as_object_mut().ok_or_else(|| MatrixError::Shape {
+            path: format!("steps[{i}]"),
+            message: "not an object".into(),
+        })?;
         obj.insert("expected".into(), Value::Object(expected));
         obj.remove("expected_ipblock_excludes_pods");
     }

@@ -11,7 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::spec::RuleSpec;
 use crate::api::{CiliumKind, ObjectRef, PolicyErrors, PolicyObject};
-use crate::engine::{EndpointInfo, EndpointPolicy, EnforcementMode, EngineConfig, NamedPortTable, PolicyEngine, ResolveError};
+use crate::engine::{
+    EndpointInfo, EndpointPolicy, EnforcementMode, EngineConfig, NamedPortTable, PolicyEngine,
+    ResolveError,
+};
 use crate::rule::Direction;
 
 /// A named identity.
@@ -106,22 +109,29 @@ impl MapStateInput {
     /// # Errors
     ///
     /// [`OfflineError`].
-    pub fn evaluate(&self, subject: Option<&str>) -> Result<(PolicyEngine, EndpointPolicy), OfflineError> {
+    pub fn evaluate(
+        &self,
+        subject: Option<&str>,
+    ) -> Result<(PolicyEngine, EndpointPolicy), OfflineError> {
         let mode = match self.case.mode.as_deref() {
             None | Some("default") => EnforcementMode::Default,
             Some("always") => EnforcementMode::Always,
             Some("never") => EnforcementMode::Never,
             Some(other) => return Err(OfflineError::UnknownMode(other.into())),
         };
-        let mut engine = PolicyEngine::new(EngineConfig { mode, ..EngineConfig::default() });
+        let mut engine = PolicyEngine::new(EngineConfig {
+            mode,
+            ..EngineConfig::default()
+        });
         let mut objects = Vec::new();
         for (index, r) in self.case.rules.iter().enumerate() {
             let spec = match r {
-                RuleRef::Name(name) => self
-                    .rule_library
-                    .get(name)
-                    .cloned()
-                    .ok_or_else(|| OfflineError::UnknownRule { index, name: name.clone() })?,
+                RuleRef::Name(name) => self.rule_library.get(name).cloned().ok_or_else(|| {
+                    OfflineError::UnknownRule {
+                        index,
+                        name: name.clone(),
+                    }
+                })?,
                 RuleRef::Inline(spec) => (**spec).clone(),
             };
             let name = match r {
@@ -130,14 +140,22 @@ impl MapStateInput {
             };
             objects.push(PolicyObject::Cilium {
                 kind: CiliumKind::CiliumClusterwideNetworkPolicy,
-                meta: ObjectRef { name, namespace: None },
-                spec: Some(spec),
+                meta: ObjectRef {
+                    name,
+                    namespace: None,
+                },
+                spec: Some(Box::new(spec)),
                 specs: Vec::new(),
             });
         }
-        engine.load_objects("case", &objects).map_err(OfflineError::Invalid)?;
+        engine
+            .load_objects("case", &objects)
+            .map_err(OfflineError::Invalid)?;
         for spec in self.identities.values() {
-            engine.upsert_identity(NumericIdentity::new(spec.id), LabelSet::parse_list(&spec.labels));
+            engine.upsert_identity(
+                NumericIdentity::new(spec.id),
+                LabelSet::parse_list(&spec.labels),
+            );
         }
         let subject = subject
             .or(self.case.subject.as_deref())
@@ -147,8 +165,13 @@ impl MapStateInput {
             .identities
             .get(subject)
             .ok_or_else(|| OfflineError::UnknownSubject(subject.into()))?;
-        let ep = EndpointInfo::new(NumericIdentity::new(spec.id), LabelSet::parse_list(&spec.labels));
-        let policy = engine.resolve(&ep, &NamedPortTable::new()).map_err(OfflineError::Resolve)?;
+        let ep = EndpointInfo::new(
+            NumericIdentity::new(spec.id),
+            LabelSet::parse_list(&spec.labels),
+        );
+        let policy = engine
+            .resolve(&ep, &NamedPortTable::new())
+            .map_err(OfflineError::Resolve)?;
         Ok((engine, policy))
     }
 
@@ -159,18 +182,28 @@ impl MapStateInput {
     /// [`OfflineError`].
     pub fn map_state_rows(&self, direction: Direction) -> Result<Vec<MapStateRow>, OfflineError> {
         let (_, policy) = self.evaluate(None)?;
-        let names: BTreeMap<u32, &str> = self.identities.iter().map(|(n, s)| (s.id, n.as_str())).collect();
+        let names: BTreeMap<u32, &str> = self
+            .identities
+            .iter()
+            .map(|(n, s)| (s.id, n.as_str()))
+            .collect();
         Ok(policy
             .map_state
             .direction(direction)
             .map(|(k, e)| MapStateRow {
                 peer: match k.identity.as_u32() {
                     0 => "any".into(),
-                    id => names.get(&id).map_or_else(|| id.to_string(), |n| (*n).to_owned()),
+                    id => names
+                        .get(&id)
+                        .map_or_else(|| id.to_string(), |n| (*n).to_owned()),
                 },
                 identity: k.identity.as_u32(),
                 proto: k.protocol,
-                dport: if k.port.prefix_len() == 0 { 0 } else { k.port.port() },
+                dport: if k.port.prefix_len() == 0 {
+                    0
+                } else {
+                    k.port.port()
+                },
                 direction: direction.as_str().into(),
                 action: e.action().into(),
             })

@@ -2,7 +2,7 @@
 //! CiliumClusterwideNetworkPolicy, Kubernetes NetworkPolicy) compiles to.
 //!
 //! Selectors are compiled (namespace scoping applied), ports parsed, L7 rules validated, and
-//! per-direction enforcement decided. Build rules with [`crate::compile`].
+//! per-direction enforcement decided. Build rules with [`crate::compile()`].
 
 use std::fmt;
 use std::sync::Arc;

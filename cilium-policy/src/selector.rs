@@ -310,9 +310,16 @@ mod tests {
     #[test]
     fn any_source_matches_every_source_but_k8s_only_k8s() {
         let pod = set(&["k8s:app=web", "container:tier=front"]);
-        assert!(Requirement::from_selector_key("app", Operator::In, vec!["web".into()]).matches(&pod));
-        assert!(Requirement::from_selector_key("k8s:app", Operator::In, vec!["web".into()]).matches(&pod));
-        assert!(!Requirement::from_selector_key("k8s:tier", Operator::Exists, vec![]).matches(&pod));
+        assert!(
+            Requirement::from_selector_key("app", Operator::In, vec!["web".into()]).matches(&pod)
+        );
+        assert!(
+            Requirement::from_selector_key("k8s:app", Operator::In, vec!["web".into()])
+                .matches(&pod)
+        );
+        assert!(
+            !Requirement::from_selector_key("k8s:tier", Operator::Exists, vec![]).matches(&pod)
+        );
         assert!(Requirement::from_selector_key("tier", Operator::Exists, vec![]).matches(&pod));
     }
 

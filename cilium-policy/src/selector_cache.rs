@@ -136,7 +136,10 @@ impl SelectorCache {
     pub fn selects(&self, selector: &Selector, id: NumericIdentity) -> bool {
         match self.selections.get(selector) {
             Some(s) => s.ids.contains(&id),
-            None => self.identities.get(&id).is_some_and(|l| selector.matches(l)),
+            None => self
+                .identities
+                .get(&id)
+                .is_some_and(|l| selector.matches(l)),
         }
     }
 

@@ -71,7 +71,15 @@ impl fmt::Display for DirectionTrace {
             write!(f, " via [{k}]")?;
         }
         if let Some(l7) = self.l7_allowed {
-            write!(f, ", L7 {}", if l7 { "allowed" } else { "denied (403 / refused)" })?;
+            write!(
+                f,
+                ", L7 {}",
+                if l7 {
+                    "allowed"
+                } else {
+                    "denied (403 / refused)"
+                }
+            )?;
         }
         for r in &self.rules {
             write!(f, "\n    by {r}")?;
@@ -84,7 +92,11 @@ impl fmt::Display for Trace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}", self.egress)?;
         writeln!(f, "{}", self.ingress)?;
-        write!(f, "final verdict: {}", if self.allowed() { "ALLOWED" } else { "DENIED" })
+        write!(
+            f,
+            "final verdict: {}",
+            if self.allowed() { "ALLOWED" } else { "DENIED" }
+        )
     }
 }
 
@@ -103,7 +115,10 @@ impl PolicyEngine {
         request: Option<&L7Request>,
         peers: &dyn NamedPorts,
     ) -> Result<Trace, ResolveError> {
-        let side = |local: &TracePeer, remote: NumericIdentity, direction: Direction| -> Result<DirectionTrace, ResolveError> {
+        let side = |local: &TracePeer,
+                    remote: NumericIdentity,
+                    direction: Direction|
+         -> Result<DirectionTrace, ResolveError> {
             let TracePeer::Endpoint(ep) = local else {
                 return Ok(DirectionTrace {
                     direction,
@@ -116,7 +131,9 @@ impl PolicyEngine {
                 });
             };
             let policy = self.resolve(ep, peers)?;
-            let result = policy.map_state.lookup(direction, remote, protocol.as_u8(), port);
+            let result = policy
+                .map_state
+                .lookup(direction, remote, protocol.as_u8(), port);
             let mut rules: Vec<String> = result
                 .matched
                 .map(|(_, e)| e.origins.iter().map(|o| o.to_string()).collect())
@@ -130,7 +147,9 @@ impl PolicyEngine {
             }
             let redirect = result.matched.is_some_and(|(_, e)| e.redirect.is_some());
             let l7_allowed = match request {
-                Some(req) if redirect => Some(policy.l7_allows(self.cache(), direction, remote, protocol, port, req)),
+                Some(req) if redirect => {
+                    Some(policy.l7_allows(self.cache(), direction, remote, protocol, port, req))
+                }
                 _ => None,
             };
             Ok(DirectionTrace {

@@ -5,14 +5,19 @@
 use std::path::Path;
 
 use cilium_core::{LabelSet, NumericIdentity};
-use cilium_policy::{CompileOptions, Direction, EndpointInfo, EngineConfig, NamedPortTable, PolicyEngine, compile_text};
+use cilium_policy::{
+    CompileOptions, Direction, EndpointInfo, EngineConfig, NamedPortTable, PolicyEngine,
+    compile_text,
+};
 use serde_json::Value;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/cnp");
 
 #[test]
 fn corpus_verdicts_match_the_index() {
-    let index: Value = serde_json::from_str(&std::fs::read_to_string(Path::new(DIR).join("INDEX.json")).unwrap()).unwrap();
+    let index: Value =
+        serde_json::from_str(&std::fs::read_to_string(Path::new(DIR).join("INDEX.json")).unwrap())
+            .unwrap();
     let files = index["files"].as_array().unwrap();
     assert_eq!(files.len(), 30);
     let mut failures = Vec::new();
@@ -23,9 +28,12 @@ fn corpus_verdicts_match_the_index() {
         let result = compile_text(&text, &CompileOptions::default());
         // How each verdict reads for this project (DESIGN.md: Kafka rules as in Cilium 1.18;
         // fromRequires follows the 1.20 CRD; node selectors need the agent option).
-        let (want_valid, with_node_labels) = if verdict == "valid" || verdict.starts_with("valid for Cilium <= 1.18") {
+        let (want_valid, with_node_labels) = if verdict == "valid"
+            || verdict.starts_with("valid for Cilium <= 1.18")
+        {
             (true, None)
-        } else if verdict.starts_with("valid-crd; agent rejects unless enable-node-selector-labels") {
+        } else if verdict.starts_with("valid-crd; agent rejects unless enable-node-selector-labels")
+        {
             (false, Some(true))
         } else if verdict.starts_with("invalid") {
             (false, None)
@@ -57,7 +65,9 @@ fn corpus_verdicts_match_the_index() {
                 ..CompileOptions::default()
             };
             if compile_text(&text, &opts).is_ok() != valid {
-                failures.push(format!("{name}: with enable_node_selector_labels expected valid={valid}"));
+                failures.push(format!(
+                    "{name}: with enable_node_selector_labels expected valid={valid}"
+                ));
             }
         }
     }
@@ -79,8 +89,15 @@ fn shared_corpus_has_not_drifted() {
             println!("skip drift check of {ours}: {} is absent", theirs.display());
             continue;
         }
-        let ours_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(ours);
-        assert_eq!(std::fs::read(&ours_path).unwrap(), std::fs::read(&theirs).unwrap(), "tests/data/{ours} differs from {}", theirs.display());
+        let ours_path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(ours);
+        assert_eq!(
+            std::fs::read(&ours_path).unwrap(),
+            std::fs::read(&theirs).unwrap(),
+            "tests/data/{ours} differs from {}",
+            theirs.display()
+        );
     }
 }
 
@@ -113,13 +130,30 @@ fn invalid_policy_leaves_the_previous_policy_in_force() {
     let ns = "k8s:io.kubernetes.pod.namespace=shop";
     let web = LabelSet::parse_list(&["k8s:app=web", ns]);
     engine.upsert_identity(NumericIdentity::new(1000), web.clone());
-    engine.upsert_identity(NumericIdentity::new(1001), LabelSet::parse_list(&["k8s:app=client", ns]));
+    engine.upsert_identity(
+        NumericIdentity::new(1001),
+        LabelSet::parse_list(&["k8s:app=client", ns]),
+    );
     let before = engine.revision();
     let err = engine.load_text("web.yaml", BAD).unwrap_err();
     assert_eq!(err.0.len(), 1);
     assert_eq!(err.0[0].path, ".spec.ingress[0].toPorts[0].ports[0].port");
-    assert!(err.0[0].message.contains("longer than 15"), "{}", err.0[0].message);
+    assert!(
+        err.0[0].message.contains("longer than 15"),
+        "{}",
+        err.0[0].message
+    );
     assert_eq!(engine.revision(), before);
-    let policy = engine.resolve(&EndpointInfo::new(NumericIdentity::new(1000), web), &NamedPortTable::new()).unwrap();
-    assert!(policy.map_state.lookup(Direction::Ingress, NumericIdentity::new(1001), 6, 80).allowed());
+    let policy = engine
+        .resolve(
+            &EndpointInfo::new(NumericIdentity::new(1000), web),
+            &NamedPortTable::new(),
+        )
+        .unwrap();
+    assert!(
+        policy
+            .map_state
+            .lookup(Direction::Ingress, NumericIdentity::new(1001), 6, 80)
+            .allowed()
+    );
 }

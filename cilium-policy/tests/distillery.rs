@@ -40,7 +40,9 @@ fn rows(expected: &Value) -> BTreeSet<(u32, u8, u16, String)> {
 }
 
 fn got(rows: &[MapStateRow]) -> BTreeSet<(u32, u8, u16, String)> {
-    rows.iter().map(|r| (r.identity, r.proto, r.dport, r.action.clone())).collect()
+    rows.iter()
+        .map(|r| (r.identity, r.proto, r.dport, r.action.clone()))
+        .collect()
 }
 
 #[test]
@@ -54,7 +56,11 @@ fn merge_rules_map_states_and_probes() {
         let inp = input(&data, case);
         let state = inp.map_state_rows(Direction::Ingress).unwrap();
         if got(&state) != rows(&case["expected_ingress_mapstate"]) {
-            failures.push(format!("{id}: got {:?}, want {:?}", got(&state), rows(&case["expected_ingress_mapstate"])));
+            failures.push(format!(
+                "{id}: got {:?}, want {:?}",
+                got(&state),
+                rows(&case["expected_ingress_mapstate"])
+            ));
             continue;
         }
         let (_, policy) = inp.evaluate(None).unwrap();
@@ -70,13 +76,25 @@ fn merge_rules_map_states_and_probes() {
                 proto,
                 probe["dport"].as_u64().unwrap() as u16,
             );
-            let want = (probe["verdict"].as_str().unwrap(), probe["match_type"].as_str().unwrap());
+            let want = (
+                probe["verdict"].as_str().unwrap(),
+                probe["match_type"].as_str().unwrap(),
+            );
             if (r.verdict_text(), r.match_type.as_str()) != want {
-                failures.push(format!("{id} probe {probe}: got {} {}", r.verdict_text(), r.match_type.as_str()));
+                failures.push(format!(
+                    "{id} probe {probe}: got {} {}",
+                    r.verdict_text(),
+                    r.match_type.as_str()
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 fn permutations(n: usize) -> Vec<Vec<usize>> {
@@ -106,12 +124,18 @@ fn merge_l3_cases_in_every_rule_order() {
         for order in permutations(n) {
             let mut inp = base.clone();
             inp.case = CaseSpec {
-                rules: order.iter().map(|&i| base.case.rules[i].clone()).collect::<Vec<RuleRef>>(),
+                rules: order
+                    .iter()
+                    .map(|&i| base.case.rules[i].clone())
+                    .collect::<Vec<RuleRef>>(),
                 ..base.case.clone()
             };
             let state = inp.map_state_rows(Direction::Ingress).unwrap();
             if got(&state) != want {
-                failures.push(format!("{id} order {order:?}: got {:?}, want {want:?}", got(&state)));
+                failures.push(format!(
+                    "{id} order {order:?}: got {:?}, want {want:?}",
+                    got(&state)
+                ));
                 continue;
             }
             // Explicit auth on an entry must be that entry's auth; derived values differ
@@ -130,12 +154,18 @@ fn merge_l3_cases_in_every_rule_order() {
                     .map(|(_, v)| v.auth);
                 let auth = e["auth"].as_str().unwrap_or("");
                 if let Some(name) = auth.strip_suffix("(explicit)") {
-                    let name = if name == "always-fail" { "test-always-fail" } else { name };
+                    let name = if name == "always-fail" {
+                        "test-always-fail"
+                    } else {
+                        name
+                    };
                     if key.flatten().map(|a| a.name()) != Some(name) {
                         failures.push(format!("{id}: entry {e} has auth {key:?}"));
                     }
                 } else if e["auth"].is_null() && key.flatten().is_some() {
-                    failures.push(format!("{id}: entry {e} should have no explicit auth, has {key:?}"));
+                    failures.push(format!(
+                        "{id}: entry {e} should have no explicit auth, has {key:?}"
+                    ));
                 }
             }
             for (peer, types) in case["expected_auth_types_by_remote"].as_object().unwrap() {
@@ -144,14 +174,32 @@ fn merge_l3_cases_in_every_rule_order() {
                     .map_state
                     .auth_types_for(Direction::Ingress, NumericIdentity::new(peer_id))
                     .into_iter()
-                    .map(|a| if a.name() == "test-always-fail" { "always-fail" } else { a.name() })
+                    .map(|a| {
+                        if a.name() == "test-always-fail" {
+                            "always-fail"
+                        } else {
+                            a.name()
+                        }
+                    })
                     .collect();
-                let want: BTreeSet<&str> = types.as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+                let want: BTreeSet<&str> = types
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| t.as_str().unwrap())
+                    .collect();
                 if got != want {
-                    failures.push(format!("{id}: auth types of {peer}: got {got:?}, want {want:?}"));
+                    failures.push(format!(
+                        "{id}: auth types of {peer}: got {got:?}, want {want:?}"
+                    ));
                 }
             }
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -21,7 +21,9 @@ fn match_cases_follow_the_newest_implementation() {
         // `matches_newest_impl` is the newest code's answer; divergent cases are marked and
         // that answer is the one DESIGN.md picks.
         let want = c["matches_newest_impl"].as_bool().unwrap();
-        let got = FqdnPattern::new(pattern).map(|p| p.matches(name)).unwrap_or(false);
+        let got = FqdnPattern::new(pattern)
+            .map(|p| p.matches(name))
+            .unwrap_or(false);
         if got != want {
             failures.push(format!("{pattern:?} vs {name:?}: got {got}, want {want}"));
         }
@@ -38,9 +40,17 @@ fn regex_conversion_and_sanitize() {
             // Only the Python port's textual form differs; matching is covered above.
             continue;
         }
-        assert_eq!(anchored_regex(pattern), c["anchored_regex"].as_str().unwrap(), "{pattern}");
+        assert_eq!(
+            anchored_regex(pattern),
+            c["anchored_regex"].as_str().unwrap(),
+            "{pattern}"
+        );
     }
     for c in data["sanitize_cases"].as_array().unwrap() {
-        assert_eq!(sanitize_pattern(c["in"].as_str().unwrap()), c["out"].as_str().unwrap(), "{c}");
+        assert_eq!(
+            sanitize_pattern(c["in"].as_str().unwrap()),
+            c["out"].as_str().unwrap(),
+            "{c}"
+        );
     }
 }

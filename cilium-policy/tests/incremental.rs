@@ -25,7 +25,10 @@ fn identity_events_yield_only_their_delta() {
     let db = LabelSet::parse_list(&["k8s:app=db"]);
     engine.upsert_identity(NumericIdentity::new(500), db.clone());
     for i in 0..50 {
-        engine.upsert_identity(NumericIdentity::new(1000 + i), LabelSet::parse_list(&[&format!("k8s:tier=backend"), &format!("k8s:n={i}")]));
+        engine.upsert_identity(
+            NumericIdentity::new(1000 + i),
+            LabelSet::parse_list(&[&"k8s:tier=backend".to_string(), &format!("k8s:n={i}")]),
+        );
     }
     let ep = EndpointInfo::new(NumericIdentity::new(500), db);
     let ports = NamedPortTable::new();
@@ -40,15 +43,40 @@ fn identity_events_yield_only_their_delta() {
     assert_eq!(delta.upserts.len(), 1, "{delta:?}");
     assert_eq!(delta.upserts[0].0.identity, new);
     assert_eq!(policy.map_state.len(), before + 1);
-    assert_eq!(policy.map_state, engine.resolve(&ep, &ports).unwrap().map_state);
+    assert_eq!(
+        policy.map_state,
+        engine.resolve(&ep, &ports).unwrap().map_state
+    );
 
     // Quarantined: its allow becomes a deny of every port, pushed below the L4-only 9100 allow.
-    engine.upsert_identity(new, LabelSet::parse_list(&["k8s:tier=backend", "k8s:quarantine=true"]));
+    engine.upsert_identity(
+        new,
+        LabelSet::parse_list(&["k8s:tier=backend", "k8s:quarantine=true"]),
+    );
     let delta = engine.update_identity(&mut policy, new, &ports);
-    assert!(delta.upserts.iter().all(|(k, e)| k.identity == new && e.is_deny()), "{delta:?}");
-    assert!(!policy.map_state.lookup(Direction::Ingress, new, 6, 9100).allowed());
-    assert!(!policy.map_state.lookup(Direction::Ingress, new, 6, 5432).allowed());
-    assert_eq!(policy.map_state, engine.resolve(&ep, &ports).unwrap().map_state);
+    assert!(
+        delta
+            .upserts
+            .iter()
+            .all(|(k, e)| k.identity == new && e.is_deny()),
+        "{delta:?}"
+    );
+    assert!(
+        !policy
+            .map_state
+            .lookup(Direction::Ingress, new, 6, 9100)
+            .allowed()
+    );
+    assert!(
+        !policy
+            .map_state
+            .lookup(Direction::Ingress, new, 6, 5432)
+            .allowed()
+    );
+    assert_eq!(
+        policy.map_state,
+        engine.resolve(&ep, &ports).unwrap().map_state
+    );
 
     // Removed: its entries go, nothing else.
     engine.remove_identity(new);
@@ -56,5 +84,8 @@ fn identity_events_yield_only_their_delta() {
     assert!(delta.upserts.is_empty());
     assert!(!delta.removals.is_empty() && delta.removals.iter().all(|k| k.identity == new));
     assert_eq!(policy.map_state.len(), before);
-    assert_eq!(policy.map_state, engine.resolve(&ep, &ports).unwrap().map_state);
+    assert_eq!(
+        policy.map_state,
+        engine.resolve(&ep, &ports).unwrap().map_state
+    );
 }

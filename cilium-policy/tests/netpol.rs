@@ -23,7 +23,9 @@ fn every_netpol_case_matches_its_truth_table() {
             continue;
         }
         for (s, step) in case["steps"].as_array().unwrap().iter().enumerate() {
-            let want = step.get("expected_ipblock_excludes_pods").unwrap_or(&step["expected"]);
+            let want = step
+                .get("expected_ipblock_excludes_pods")
+                .unwrap_or(&step["expected"]);
             let got = &computed["steps"][s]["expected"];
             for (probe, table) in want.as_object().unwrap() {
                 for (from, row) in table.as_object().unwrap() {
@@ -33,7 +35,10 @@ fn every_netpol_case_matches_its_truth_table() {
                         }
                         cells += 1;
                         if got[probe][from][to] != *allowed {
-                            failures.push(format!("{id} step {s} {probe} {from}->{to}: got {}, want {allowed}", got[probe][from][to]));
+                            failures.push(format!(
+                                "{id} step {s} {probe} {from}->{to}: got {}, want {allowed}",
+                                got[probe][from][to]
+                            ));
                         }
                     }
                 }
@@ -41,5 +46,15 @@ fn every_netpol_case_matches_its_truth_table() {
         }
     }
     assert!(cells > 20_000, "only {cells} cells compared");
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.iter().take(40).cloned().collect::<Vec<_>>().join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(40)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }

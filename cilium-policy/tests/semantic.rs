@@ -18,12 +18,26 @@ const CIDR_12: u32 = 0x0100_0002;
 fn identities() -> BTreeMap<String, IdentitySpec> {
     let mut m = BTreeMap::new();
     let mut add = |name: &str, id: u32, labels: &[&str]| {
-        m.insert(name.to_owned(), IdentitySpec { id, labels: labels.iter().map(|s| s.to_string()).collect() });
+        m.insert(
+            name.to_owned(),
+            IdentitySpec {
+                id,
+                labels: labels.iter().map(|s| s.to_string()).collect(),
+            },
+        );
     };
     add("foo", 100, &["any:foo", "any:blue"]);
     add("bar", 200, &["any:bar", "any:blue"]);
     add("baz", 300, &["any:baz"]);
-    add("pod", 400, &["k8s:app=x", "k8s:io.kubernetes.pod.namespace=default", "k8s:io.cilium.k8s.policy.cluster=default"]);
+    add(
+        "pod",
+        400,
+        &[
+            "k8s:app=x",
+            "k8s:io.kubernetes.pod.namespace=default",
+            "k8s:io.cilium.k8s.policy.cluster=default",
+        ],
+    );
     add("init", 5, &["reserved:init"]);
     add("cidr8", CIDR_8, &["cidr:10.0.0.0/8", "reserved:world"]);
     add("cidr12", CIDR_12, &["cidr:10.96.0.0/12", "reserved:world"]);
@@ -35,10 +49,12 @@ fn peer_ids(text: &str) -> Vec<u32> {
     if let Ok(addr) = text.parse::<std::net::IpAddr>() {
         // ipcache longest-prefix match over the prefixes the policies allocated.
         let prefixes = [("10.96.0.0/12", CIDR_12), ("10.0.0.0/8", CIDR_8)];
-        return vec![prefixes
-            .iter()
-            .find(|(c, _)| c.parse::<Cidr>().unwrap().contains_addr(addr))
-            .map_or(2, |(_, id)| *id)];
+        return vec![
+            prefixes
+                .iter()
+                .find(|(c, _)| c.parse::<Cidr>().unwrap().contains_addr(addr))
+                .map_or(2, |(_, id)| *id),
+        ];
     }
     match text.split_whitespace().next().unwrap() {
         "foo" => vec![100],
@@ -77,18 +93,40 @@ fn semantic_cases() {
     let mut probes_run = 0;
     for case in cases {
         let id = case["id"].as_str().unwrap();
-        let direction = if case["direction"] == "egress" { Direction::Egress } else { Direction::Ingress };
+        let direction = if case["direction"] == "egress" {
+            Direction::Egress
+        } else {
+            Direction::Ingress
+        };
         let probes: Vec<(String, String, String)> = match case["probes"].as_array() {
             Some(list) => list
                 .iter()
-                .map(|p| (p[0].as_str().unwrap().into(), p[1].as_str().unwrap().into(), p[2].as_str().unwrap().into()))
+                .map(|p| {
+                    (
+                        p[0].as_str().unwrap().into(),
+                        p[1].as_str().unwrap().into(),
+                        p[2].as_str().unwrap().into(),
+                    )
+                })
                 .collect(),
             None => {
-                let peer = if direction == Direction::Ingress { &case["src"] } else { &case["dst"] };
-                vec![(peer.as_str().unwrap().into(), case["dport"].as_str().unwrap().into(), case["expected"].as_str().unwrap().into())]
+                let peer = if direction == Direction::Ingress {
+                    &case["src"]
+                } else {
+                    &case["dst"]
+                };
+                vec![(
+                    peer.as_str().unwrap().into(),
+                    case["dport"].as_str().unwrap().into(),
+                    case["expected"].as_str().unwrap().into(),
+                )]
             }
         };
-        let subject = if direction == Direction::Ingress { case["dst"].as_str() } else { case["src"].as_str() };
+        let subject = if direction == Direction::Ingress {
+            case["dst"].as_str()
+        } else {
+            case["src"].as_str()
+        };
         let subject = match subject {
             Some(s) if s.starts_with("reserved:init") => "init",
             _ => "foo",
@@ -104,7 +142,10 @@ fn semantic_cases() {
             let (proto, dport) = port(p);
             for peer_id in peer_ids(peer) {
                 probes_run += 1;
-                let r = policy.map_state.lookup(direction, NumericIdentity::new(peer_id), proto, dport);
+                let r =
+                    policy
+                        .map_state
+                        .lookup(direction, NumericIdentity::new(peer_id), proto, dport);
                 let ok = if expected.starts_with("ALLOWED") {
                     r.allowed()
                 } else if expected.starts_with("DENIED_POLICY_DENY") {
@@ -117,13 +158,18 @@ fn semantic_cases() {
                     panic!("{id}: unknown expectation {expected}")
                 };
                 if !ok {
-                    failures.push(format!("{id}: {peer} ({peer_id}) {p}: got {}, want {expected}", r.verdict_text()));
+                    failures.push(format!(
+                        "{id}: {peer} ({peer_id}) {p}: got {}, want {expected}",
+                        r.verdict_text()
+                    ));
                 }
             }
         }
         // HTTP requests through the trace (bar for the redirect case, foo for the merge case).
         for (field, from) in [("http_probes", 200), ("http_probes_from_foo", 100)] {
-            let Some(list) = case[field].as_array() else { continue };
+            let Some(list) = case[field].as_array() else {
+                continue;
+            };
             let subject = policy.endpoint.clone();
             for probe in list {
                 let req = L7Request::Http(HttpRequest {
@@ -134,10 +180,18 @@ fn semantic_cases() {
                 let want = probe[2].as_str().unwrap();
                 let want_allowed = want.starts_with("200") || want.starts_with("ALLOWED");
                 let trace = engine
-                    .trace(&TracePeer::Remote(NumericIdentity::new(from)), &TracePeer::Endpoint(subject.clone()), Protocol::Tcp, 80, Some(&req), &NamedPortTable::new())
+                    .trace(
+                        &TracePeer::Remote(NumericIdentity::new(from)),
+                        &TracePeer::Endpoint(subject.clone()),
+                        Protocol::Tcp,
+                        80,
+                        Some(&req),
+                        &NamedPortTable::new(),
+                    )
                     .unwrap();
                 probes_run += 1;
-                if trace.ingress.l7_allowed != Some(want_allowed) || trace.allowed() != want_allowed {
+                if trace.ingress.l7_allowed != Some(want_allowed) || trace.allowed() != want_allowed
+                {
                     failures.push(format!("{id}: {probe}: trace\n{trace}"));
                 }
                 if trace.ingress.rules.is_empty() {
@@ -184,17 +238,50 @@ spec:
     let server = LabelSet::parse_list(&["k8s:role=server", ns]);
     engine.upsert_identity(NumericIdentity::new(1000), client.clone());
     engine.upsert_identity(NumericIdentity::new(1001), server.clone());
-    let src = TracePeer::Endpoint(cilium_policy::EndpointInfo::new(NumericIdentity::new(1000), client));
-    let dst = TracePeer::Endpoint(cilium_policy::EndpointInfo::new(NumericIdentity::new(1001), server));
-    let t = engine.trace(&src, &dst, Protocol::Tcp, 8080, None, &NamedPortTable::new()).unwrap();
+    let src = TracePeer::Endpoint(cilium_policy::EndpointInfo::new(
+        NumericIdentity::new(1000),
+        client,
+    ));
+    let dst = TracePeer::Endpoint(cilium_policy::EndpointInfo::new(
+        NumericIdentity::new(1001),
+        server,
+    ));
+    let t = engine
+        .trace(
+            &src,
+            &dst,
+            Protocol::Tcp,
+            8080,
+            None,
+            &NamedPortTable::new(),
+        )
+        .unwrap();
     assert!(t.egress.allowed, "{t}");
-    assert_eq!(t.egress.rules, vec!["CiliumNetworkPolicy app/client-egress".to_owned()]);
+    assert_eq!(
+        t.egress.rules,
+        vec!["CiliumNetworkPolicy app/client-egress".to_owned()]
+    );
     assert_eq!(t.ingress.verdict, "DENIED_POLICY_DENY(-181)");
-    assert_eq!(t.ingress.rules, vec!["CiliumNetworkPolicy app/server-ingress".to_owned()]);
+    assert_eq!(
+        t.ingress.rules,
+        vec!["CiliumNetworkPolicy app/server-ingress".to_owned()]
+    );
     assert!(!t.allowed());
     // Another port: the client's egress has no match and names its default-deny rule.
-    let t = engine.trace(&src, &dst, Protocol::Tcp, 9090, None, &NamedPortTable::new()).unwrap();
+    let t = engine
+        .trace(
+            &src,
+            &dst,
+            Protocol::Tcp,
+            9090,
+            None,
+            &NamedPortTable::new(),
+        )
+        .unwrap();
     assert_eq!(t.egress.verdict, "DENIED_NO_MATCH(-133)");
-    assert_eq!(t.egress.rules, vec!["CiliumNetworkPolicy app/client-egress (default deny)".to_owned()]);
+    assert_eq!(
+        t.egress.rules,
+        vec!["CiliumNetworkPolicy app/client-egress (default deny)".to_owned()]
+    );
     assert!(t.ingress.allowed);
 }

@@ -104,7 +104,7 @@ pub enum PolicyObject {
         /// Name and namespace.
         meta: ObjectRef,
         /// `spec`, if given.
-        spec: Option<RuleSpec>,
+        spec: Option<Box<RuleSpec>>,
         /// `specs`, if given.
         specs: Vec<RuleSpec>,
     },
@@ -250,12 +250,15 @@ pub fn parse_value(value: serde_yaml::Value) -> Result<PolicyObject, PolicyError
                 }
             };
             if doc.spec.is_none() && doc.specs.as_ref().is_none_or(Vec::is_empty) {
-                return Err(PolicyError::new(".spec", "one of spec or specs is required"));
+                return Err(PolicyError::new(
+                    ".spec",
+                    "one of spec or specs is required",
+                ));
             }
             Ok(PolicyObject::Cilium {
                 kind,
                 meta: ObjectRef { name, namespace },
-                spec: doc.spec,
+                spec: doc.spec.map(Box::new),
                 specs: doc.specs.unwrap_or_default(),
             })
         }

@@ -2,7 +2,7 @@
 //!
 //! These types only describe the shape: unknown fields are refused while parsing (strict field
 //! validation, as `kubectl apply --validate=strict` does) and the values are checked by
-//! [`crate::api::validate`]. [`crate::rule`] turns a validated [`RuleSpec`] into the engine's
+//! [`crate::compile`](mod@crate::compile), which also turns a [`RuleSpec`] into the engine's
 //! own [`crate::rule::Rule`].
 
 use std::collections::BTreeMap;
@@ -125,7 +125,11 @@ pub struct IngressRuleSpec {
     #[serde(default, rename = "fromCIDR", skip_serializing_if = "Option::is_none")]
     pub from_cidr: Option<Vec<String>>,
     /// Peers by CIDR with exceptions.
-    #[serde(default, rename = "fromCIDRSet", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "fromCIDRSet",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub from_cidr_set: Option<Vec<CidrRuleSpec>>,
     /// Peers by entity name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -262,10 +266,18 @@ pub struct PortRuleSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ports: Option<Vec<PortProtocolSpec>>,
     /// TLS termination (recorded, handled by an L7 proxy).
-    #[serde(default, rename = "terminatingTLS", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "terminatingTLS",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub terminating_tls: Option<serde_yaml::Value>,
     /// TLS origination (recorded, handled by an L7 proxy).
-    #[serde(default, rename = "originatingTLS", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "originatingTLS",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub originating_tls: Option<serde_yaml::Value>,
     /// Allowed TLS server names (SNI).
     #[serde(default, skip_serializing_if = "Option::is_none")]
