@@ -74,3 +74,8 @@ pub use mapstate::{Entry, Key, MapState, MapStateDelta, Verdict};
 pub use rule::{Direction, Rule};
 pub use selector::Selector;
 pub use selector_cache::SelectorCache;
+
+/// This crate's README example, compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct CrateReadmeDoctests;
