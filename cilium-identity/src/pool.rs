@@ -193,6 +193,6 @@ mod tests {
             );
         }
         assert!(!pool.mark(NumericIdentity(999)));
-        assert!(!pool.is_used(NumericIdentity(1010)));
+        assert!(!pool.mark(NumericIdentity(1010)), "outside the range");
     }
 }
