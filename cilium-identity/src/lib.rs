@@ -63,7 +63,8 @@ pub use memory::Allocator;
 pub use pressure::IdentityPressure;
 pub use user::UserId;
 
-/// The README's example, compiled and run as a doc test.
-#[cfg(doctest)]
+/// The README's examples, compiled (and the in-memory one run) as doc tests. The etcd example
+/// needs the `etcd` feature.
+#[cfg(all(doctest, feature = "etcd"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
