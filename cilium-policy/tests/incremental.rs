@@ -89,3 +89,70 @@ fn identity_events_yield_only_their_delta() {
         engine.resolve(&ep, &ports).unwrap().map_state
     );
 }
+
+/// toFQDNs selects the identities the DNS proxy labels `fqdn:<sanitized pattern>`: here a
+/// test double gives one such identity after a lookup.
+#[test]
+fn to_fqdns_selects_identities_the_dns_proxy_labels() {
+    let mut engine = PolicyEngine::new(EngineConfig::default());
+    engine
+        .load_text(
+            "fqdn.yaml",
+            r#"
+apiVersion: cilium.io/v2
+kind: CiliumClusterwideNetworkPolicy
+metadata: {name: to-cilium-io}
+spec:
+  endpointSelector: {matchLabels: {app: bot}}
+  egress:
+  - toFQDNs: [{matchPattern: "*.cilium.io"}]
+    toPorts: [{ports: [{port: "443", protocol: TCP}]}]
+"#,
+        )
+        .unwrap();
+    let bot = LabelSet::parse_list(&["k8s:app=bot"]);
+    engine.upsert_identity(NumericIdentity::new(700), bot.clone());
+    let ep = EndpointInfo::new(NumericIdentity::new(700), bot);
+    let ports = NamedPortTable::new();
+    let mut policy = engine.resolve(&ep, &ports).unwrap();
+    let learned = NumericIdentity::new(0x0100_0010);
+    assert!(
+        !policy
+            .map_state
+            .lookup(Direction::Egress, learned, 6, 443)
+            .allowed()
+    );
+    // The DNS proxy saw docs.cilium.io resolve and gave the address an identity.
+    engine.upsert_identity(
+        learned,
+        LabelSet::parse_list(&[
+            "fqdn:*.cilium.io.",
+            "cidr:104.198.14.52/32",
+            "reserved:world",
+        ]),
+    );
+    let delta = engine.update_identity(&mut policy, learned, &ports);
+    assert_eq!(delta.upserts.len(), 1);
+    assert!(
+        policy
+            .map_state
+            .lookup(Direction::Egress, learned, 6, 443)
+            .allowed()
+    );
+    assert!(
+        !policy
+            .map_state
+            .lookup(Direction::Egress, learned, 6, 80)
+            .allowed()
+    );
+    let other = NumericIdentity::new(0x0100_0011);
+    engine.upsert_identity(
+        other,
+        LabelSet::parse_list(&["fqdn:example.com.", "reserved:world"]),
+    );
+    assert!(
+        engine
+            .update_identity(&mut policy, other, &ports)
+            .is_empty()
+    );
+}
