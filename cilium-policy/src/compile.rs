@@ -380,27 +380,40 @@ impl Compiler<'_> {
                 self.err(format!("{p}.cidr"), "is required");
                 continue;
             };
-            let cidr = match parse_cidr(text) {
-                Ok(c) => c,
-                Err(m) => {
-                    self.err(format!("{p}.cidr"), m);
-                    continue;
-                }
-            };
-            let mut except = Vec::new();
-            for (j, e) in rule.except.iter().flatten().enumerate() {
-                match parse_cidr(e) {
-                    Ok(c) if cidr.contains(&c) => except.push(c),
-                    Ok(c) => self.err(
-                        format!("{p}.except[{j}]"),
-                        format!("{c} is not inside {cidr}"),
-                    ),
-                    Err(m) => self.err(format!("{p}.except[{j}]"), m),
-                }
+            if let Some(sel) = self.cidr_minus(text, rule.except.as_deref(), &p) {
+                out.push(Arc::new(Selector::Cidr(sel)));
             }
-            out.push(Arc::new(Selector::Cidr(CidrSelector::new(cidr, except))));
         }
         out
+    }
+
+    /// `cidr` minus `except` (`toCIDRSet` entries and `ipBlock`s); `path` is the object
+    /// holding the `cidr` and `except` fields. Every exception must lie inside the prefix.
+    fn cidr_minus(
+        &mut self,
+        cidr: &str,
+        except: Option<&[String]>,
+        path: &str,
+    ) -> Option<CidrSelector> {
+        let cidr = match parse_cidr(cidr) {
+            Ok(c) => c,
+            Err(m) => {
+                self.err(format!("{path}.cidr"), m);
+                return None;
+            }
+        };
+        let mut inside = Vec::new();
+        for (j, e) in except.unwrap_or_default().iter().enumerate() {
+            match parse_cidr(e) {
+                Ok(c) if cidr.contains(&c) => inside.push(c),
+                Ok(c) => self.err(
+                    format!("{path}.except[{j}]"),
+                    format!("{c} is not inside {cidr}"),
+                ),
+                Err(m) => self.err(format!("{path}.except[{j}]"), m),
+            }
+        }
+        Some(CidrSelector::new(cidr, inside))
     }
 
     fn entities(&mut self, list: &[String], path: &str) -> Vec<Arc<Selector>> {
@@ -1335,25 +1348,13 @@ impl Compiler<'_> {
                 );
                 return None;
             }
-            let cidr = match parse_cidr(&block.cidr) {
-                Ok(c) => c,
-                Err(m) => {
-                    self.err(format!("{path}.ipBlock.cidr"), m);
-                    return None;
-                }
-            };
-            let mut except = Vec::new();
-            for (j, e) in block.except.iter().flatten().enumerate() {
-                match parse_cidr(e) {
-                    Ok(c) if cidr.contains(&c) => except.push(c),
-                    Ok(c) => self.err(
-                        format!("{path}.ipBlock.except[{j}]"),
-                        format!("{c} is not inside {cidr}"),
-                    ),
-                    Err(m) => self.err(format!("{path}.ipBlock.except[{j}]"), m),
-                }
-            }
-            return Some(Selector::Cidr(CidrSelector::new(cidr, except)));
+            return self
+                .cidr_minus(
+                    &block.cidr,
+                    block.except.as_deref(),
+                    &format!("{path}.ipBlock"),
+                )
+                .map(Selector::Cidr);
         }
         let mut sel = match &peer.pod_selector {
             Some(ps) => self.k8s_selector(ps, &format!("{path}.podSelector")),
