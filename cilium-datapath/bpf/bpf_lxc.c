@@ -6,12 +6,24 @@
  * Both: parse, anti-spoofing, conntrack, peer identity (local endpoint map, then ipcache, else
  * world), policy lookup for new and established flows (replies follow their entry), metrics,
  * events. Fail closed: an endpoint without a ready policy drops (CIL_DROP_EP_NOT_READY).
+ *
+ * From the endpoint, traffic to a service frontend that socket LB did not translate (a client
+ * outside the socket-LB cgroups, or socket LB off) is translated here: a service conntrack
+ * entry (CIL_CT_F_SERVICE, keyed by the frontend tuple) keeps the flow on its backend, the
+ * policy is that of the backend, and the flow's entry carries the rev_nat_index so replies
+ * get the frontend back as their source on the way into the client.
+ *
+ * Events: a policy verdict for each new flow; drops at most once per flow, direction and
+ * cil_drop_notify_interval_ns; with cil_trace_new_flows, a trace for each new flow and for
+ * each packet that shows TCP flags new to its direction (SYN-ACK, FIN, RST) - so an
+ * established flow does not report every packet.
  */
 #include "lib/common.h"
 #include "lib/maps.h"
 #include "lib/conntrack.h"
 #include "lib/policy.h"
 #include "lib/events.h"
+#include "lib/lb.h"
 
 static __always_inline struct cil_endpoint_info *cil_endpoint(__be32 addr)
 {
@@ -44,16 +56,83 @@ static __always_inline int cil_drop(struct __sk_buff *skb, const struct cil_pkt 
 				    __u32 src_id, __u32 dst_id, __u8 dir)
 {
 	cil_count(reason, dir, p->len);
-	cil_emit_drop(p, reason, ep_id, src_id, dst_id, skb->ifindex, dir);
+	if (cil_drop_notify_allowed(p, dir))
+		cil_emit_drop(p, reason, ep_id, src_id, dst_id, skb->ifindex, dir);
 	return TC_ACT_SHOT;
+}
+
+/*
+ * Service translation of a packet the endpoint sends. No service: 0 and `x` stays zero.
+ * Otherwise the packet is rewritten to the flow's backend (sticky through the service
+ * conntrack entry; affinity and algorithm for a new flow) and `x` says from what.
+ */
+static __always_inline int cil_service_xlate(struct __sk_buff *skb, struct cil_pkt *p, __u32 now, struct cil_xlate *x)
+{
+	struct cil_service_key k;
+	struct cil_service_value *svc;
+	struct cil_affinity_key ak;
+	struct cil_ct_entry *se, fresh;
+	struct cil_ct_key ck;
+	struct cil_backend *b = 0;
+	__u32 id = 0, hash;
+
+	if (!cil_tc_service_lb || (p->protocol != IPPROTO_TCP && p->protocol != IPPROTO_UDP))
+		return 0;
+	cil_svc_key(&k, p->daddr, bpf_htons(p->dport), p->protocol);
+	svc = cil_lb_lookup(&k);
+	if (!svc)
+		return 0;
+	cil_ct_key(&ck, p, 0, CIL_CT_F_EGRESS | CIL_CT_F_SERVICE);
+	se = bpf_map_lookup_elem(&cil_ct, &ck);
+	if (se && se->lifetime >= now && se->rev_nat_index == svc->rev_nat_index) {
+		id = se->backend_id;
+		b = cil_lb_backend(id);
+	}
+	if (b) {
+		cil_ct_touch(se, p, 0, now);
+	} else {
+		if (svc->count == 0)
+			return -CIL_DROP_NO_SERVICE;
+		__builtin_memset(&ak, 0, sizeof(ak));
+		cil_addr4(ak.client, p->saddr);
+		ak.rev_nat_index = svc->rev_nat_index;
+		ak.family = CIL_FAMILY_IPV4;
+		hash = cil_mix32(cil_mix32(cil_mix32(p->protocol, p->saddr), p->daddr),
+				 ((__u32)p->sport << 16) | p->dport);
+		b = cil_lb_pick(&k, svc, cil_fmix32(hash), &ak, &id);
+		if (!b)
+			return -CIL_DROP_NO_SERVICE;
+		__builtin_memset(&fresh, 0, sizeof(fresh));
+		fresh.rev_nat_index = svc->rev_nat_index;
+		fresh.backend_id = id;
+		cil_ct_touch(&fresh, p, 0, now);
+		if (bpf_map_update_elem(&cil_ct, &ck, &fresh, BPF_ANY) < 0)
+			return -CIL_DROP_CT_CREATE_FAILED;
+	}
+	x->orig_daddr = p->daddr;
+	x->orig_dport = bpf_htons(p->dport);
+	x->rev_nat_index = svc->rev_nat_index;
+	x->backend_id = id;
+	return cil_nat4(skb, p, 1, cil_addr4_of(b->addr), b->port);
+}
+
+/* Reverse NAT of a reply: its source becomes the frontend the client connected to. */
+static __always_inline int cil_rev_nat_xlate(struct __sk_buff *skb, struct cil_pkt *p, __u16 rev_nat_index)
+{
+	struct cil_rev_nat_key k = { .rev_nat_index = rev_nat_index };
+	struct cil_rev_nat_value *v = bpf_map_lookup_elem(&cil_rev_nat, &k);
+
+	if (!v)
+		return -CIL_DROP_NO_SERVICE;
+	return cil_nat4(skb, p, 0, cil_addr4_of(v->addr), v->port);
 }
 
 /*
  * The shared path of both hooks. `ep` is the local endpoint, `remote_id` the peer, `dir` the
  * endpoint's direction (CIL_DIR_EGRESS for from-endpoint).
  */
-static __always_inline int cil_handle(struct __sk_buff *skb, const struct cil_pkt *p,
-				      const struct cil_endpoint_info *ep, __u32 remote_id, __u8 dir)
+static __always_inline int cil_handle(struct __sk_buff *skb, struct cil_pkt *p, const struct cil_endpoint_info *ep,
+				      __u32 remote_id, __u8 dir, const struct cil_xlate *x, __u32 now)
 {
 	__u8 ct_flag = dir == CIL_DIR_EGRESS ? CIL_CT_F_EGRESS : CIL_CT_F_INGRESS;
 	__u32 src_id = dir == CIL_DIR_EGRESS ? ep->identity : remote_id;
@@ -62,15 +141,23 @@ static __always_inline int cil_handle(struct __sk_buff *skb, const struct cil_pk
 	struct cil_ct_entry *ct;
 	struct cil_verdict v;
 	__u32 ep_key = ep->endpoint_id;
+	__u8 point = dir == CIL_DIR_EGRESS ? CIL_TRACE_FROM_ENDPOINT : CIL_TRACE_TO_ENDPOINT;
 	void *policy;
-	__u32 now = cil_now_sec(); /* once per packet */
-	int status, err;
+	int status, err, news;
 
 	if (!(ep->flags & CIL_ENDPOINT_F_POLICY_READY))
 		return cil_drop(skb, p, CIL_DROP_EP_NOT_READY, ep->endpoint_id, src_id, dst_id, dir);
 
-	status = cil_ct_lookup(p, ct_flag, now, &ct);
+	status = cil_ct_lookup(p, ct_flag, now, &ct, &news);
 	if (status == CIL_CT_REPLY) {
+		if (ct->rev_nat_index && dir == CIL_DIR_INGRESS) {
+			err = cil_rev_nat_xlate(skb, p, ct->rev_nat_index);
+			if (err < 0)
+				return cil_drop(skb, p, -err, ep->endpoint_id, src_id, dst_id, dir);
+		}
+		if (cil_trace_new_flows && news)
+			cil_emit_trace(p, point, CIL_TRACE_REASON_REPLY, ep->endpoint_id, src_id, dst_id,
+				       skb->ifindex, dir, x);
 		cil_count(CIL_REASON_FORWARDED, dir, p->len);
 		return TC_ACT_OK;
 	}
@@ -85,16 +172,28 @@ static __always_inline int cil_handle(struct __sk_buff *skb, const struct cil_pk
 		v.match_type = CIL_POLICY_MATCH_NONE;
 	}
 
+	/* A denied flow's verdict is rate-limited with its drop: retransmissions repeat it. */
+	if (status == CIL_CT_NEW && v.drop_reason) {
+		cil_count(v.drop_reason, dir, p->len);
+		if (cil_drop_notify_allowed(p, dir)) {
+			cil_emit_verdict(p, &v, ep->endpoint_id, remote_id, skb->ifindex, dir);
+			cil_emit_drop(p, v.drop_reason, ep->endpoint_id, src_id, dst_id, skb->ifindex, dir);
+		}
+		return TC_ACT_SHOT;
+	}
+	if (v.drop_reason) /* an established flow the policy no longer allows */
+		return cil_drop(skb, p, v.drop_reason, ep->endpoint_id, src_id, dst_id, dir);
 	if (status == CIL_CT_NEW)
 		cil_emit_verdict(p, &v, ep->endpoint_id, remote_id, skb->ifindex, dir);
-	if (v.drop_reason)
-		return cil_drop(skb, p, v.drop_reason, ep->endpoint_id, src_id, dst_id, dir);
 
 	if (status == CIL_CT_NEW) {
-		err = cil_ct_create(p, ct_flag, src_id, v.proxy_port, now);
+		err = cil_ct_create(p, ct_flag, src_id, v.proxy_port, x->rev_nat_index, x->backend_id, now);
 		if (err < 0)
 			return cil_drop(skb, p, -err, ep->endpoint_id, src_id, dst_id, dir);
 	}
+	if (cil_trace_new_flows && news)
+		cil_emit_trace(p, point, status == CIL_CT_NEW ? CIL_TRACE_REASON_NEW : CIL_TRACE_REASON_ESTABLISHED,
+			       ep->endpoint_id, src_id, dst_id, skb->ifindex, dir, x);
 	cil_count(CIL_REASON_FORWARDED, dir, p->len);
 	return TC_ACT_OK;
 }
@@ -110,10 +209,17 @@ int cil_from_endpoint(struct __sk_buff *skb)
 		return TC_ACT_OK; /* ARP and other non-IP frames */
 	if (r < 0)
 		return cil_drop(skb, &p, -r, 0, 0, 0, CIL_DIR_EGRESS);
+	struct cil_xlate x;
+	__u32 now = cil_now_sec(); /* once per packet */
+
 	ep = cil_endpoint(p.saddr);
 	if (!ep || ep->ifindex != skb->ifindex)
 		return cil_drop(skb, &p, CIL_DROP_INVALID_SIP, 0, 0, 0, CIL_DIR_EGRESS);
-	return cil_handle(skb, &p, ep, cil_identity_of(p.daddr), CIL_DIR_EGRESS);
+	__builtin_memset(&x, 0, sizeof(x));
+	r = cil_service_xlate(skb, &p, now, &x);
+	if (r < 0)
+		return cil_drop(skb, &p, -r, ep->endpoint_id, ep->identity, 0, CIL_DIR_EGRESS);
+	return cil_handle(skb, &p, ep, cil_identity_of(p.daddr), CIL_DIR_EGRESS, &x, now);
 }
 
 SEC("classifier")
@@ -127,10 +233,13 @@ int cil_to_endpoint(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	if (r < 0)
 		return cil_drop(skb, &p, -r, 0, 0, 0, CIL_DIR_INGRESS);
+	struct cil_xlate x;
+
 	ep = cil_endpoint(p.daddr);
 	if (!ep)
 		return cil_drop(skb, &p, CIL_DROP_UNKNOWN_TARGET, 0, 0, 0, CIL_DIR_INGRESS);
-	return cil_handle(skb, &p, ep, cil_identity_of(p.saddr), CIL_DIR_INGRESS);
+	__builtin_memset(&x, 0, sizeof(x));
+	return cil_handle(skb, &p, ep, cil_identity_of(p.saddr), CIL_DIR_INGRESS, &x, cil_now_sec());
 }
 
 char _license[] SEC("license") = "Dual BSD/GPL";

@@ -43,4 +43,46 @@ pub enum DatapathError {
     /// A map operation failed.
     #[error(transparent)]
     Map(#[from] MapError),
+    /// A setting of [`DatapathConfig`](crate::DatapathConfig) is not usable.
+    #[error("config {field}: {reason}")]
+    Config {
+        /// The field.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// Creating, pinning or updating a link failed.
+    #[error("program {program} on {target}: {action} failed")]
+    Link {
+        /// Program name.
+        program: &'static str,
+        /// What it was attached to (`tc 7`, `cgroup 1234`, a link pin name).
+        target: String,
+        /// What was being done.
+        action: &'static str,
+        /// The kernel's answer.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file operation on the pin directory or a cgroup failed.
+    #[error("{what}")]
+    Io {
+        /// What was being done, on which path.
+        what: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A desired state could not be written; see the error for what. An endpoint whose policy
+    /// this concerns has been left failing closed (its policy-ready flag cleared).
+    #[error("sync {what}: {reason}")]
+    Sync {
+        /// Which object (`endpoint 7 policy`, `service default/web 10.96.0.1:80/TCP`).
+        what: String,
+        /// Why.
+        reason: String,
+        /// The map error underneath, if any.
+        #[source]
+        source: Option<MapError>,
+    },
 }

@@ -14,7 +14,6 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use aya::programs::tc::TcAttachType;
 use cilium_datapath::{Datapath, DatapathConfig, Program};
 use cilium_maps::abi::{consts::*, *};
 use cilium_maps::events::Event;
@@ -293,19 +292,14 @@ fn policy_decides_real_tcp_connections_between_namespaces() {
         )
         .unwrap();
 
-    // Attach in the node namespace (TCX on this kernel).
+    // Attach in the node namespace (TCX links, pinned under the instance directory).
     in_netns(&node, || {
         for pod in [&POD_A, &POD_B] {
-            dp.program_mut(Program::FromEndpoint)
-                .unwrap()
-                .attach(pod.veth, TcAttachType::Ingress)
-                .expect("attach from");
-            dp.program_mut(Program::ToEndpoint)
-                .unwrap()
-                .attach(pod.veth, TcAttachType::Egress)
-                .expect("attach to");
+            dp.attach_endpoint(ifindex(&node, pod.veth))
+                .expect("attach endpoint programs");
         }
     });
+    assert_eq!(dp.links().unwrap().len(), 4, "{:?}", dp.links());
 
     let (ns_a, ns_b) = (&topo.pods[0], &topo.pods[1]);
     echo_server(ns_b, POD_B.addr, 8080);

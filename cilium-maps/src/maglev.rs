@@ -119,6 +119,40 @@ impl MaglevMap {
         })
     }
 
+    /// Re-opens an outer map pinned at `path` whose tables hold `table_size` entries. A table
+    /// already in it must have that size (the kernel fixed it when the map was made), else
+    /// this is a [`MapError::ValueSize`] naming the size found.
+    pub fn from_pin(path: impl AsRef<Path>, table_size: u32) -> Result<Self, MapError> {
+        let outer = MapOfMaps::from_pin(path)?;
+        let name = outer.name().to_owned();
+        let max_services = outer.capacity();
+        let map = Self {
+            name,
+            table_size,
+            max_services,
+            tables: Tables::Kernel(outer),
+        };
+        if let Some(&first) = map.services()?.first() {
+            let Tables::Kernel(outer) = &map.tables else {
+                unreachable!("opened from a pin");
+            };
+            if let Some(id) = outer.inner_id(outer_key(first))? {
+                let data = MapData::from_id(id)
+                    .map_err(|e| aya_error(&map.name, "open inner map by id", e))?;
+                let inner = KernelMap::from_map_data(&map.name, data)?;
+                let found = inner.spec().value_size as usize;
+                if found != table_size as usize * 4 {
+                    return Err(MapError::ValueSize {
+                        map: map.name.clone(),
+                        size: found,
+                        expected: table_size as usize * 4,
+                    });
+                }
+            }
+        }
+        Ok(map)
+    }
+
     /// An in-memory twin.
     pub fn in_memory(name: &str, table_size: u32, max_services: u32) -> Self {
         let max_services = if max_services == 0 {

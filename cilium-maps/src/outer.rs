@@ -84,7 +84,12 @@ impl MapOfMaps {
             .collect())
     }
 
-    /// The map's name.
+    /// How many keys the map can hold.
+    pub fn capacity(&self) -> u32 {
+        self.store.spec().max_entries
+    }
+
+    /// The map's name (for messages).
     pub fn name(&self) -> &str {
         &self.store.spec().name
     }

@@ -26,6 +26,12 @@ volatile const __u32 cil_ct_timeout_fin = CIL_CT_TIMEOUT_FIN_DEFAULT;
 volatile const __u32 cil_ct_timeout_any = CIL_CT_TIMEOUT_ANY_DEFAULT;
 volatile const __u8 cil_trace_new_flows = 0;   /* emit a trace event for every new flow */
 volatile const __u8 cil_policy_verdicts = 1;   /* emit a policy verdict for every new flow */
+/* Entries of every Maglev table; must equal the size the inner arrays were created with. */
+volatile const __u32 cil_maglev_table_size = CIL_MAGLEV_DEFAULT_TABLE_SIZE;
+/* At most one drop event (and one denied verdict) per flow and direction in this interval. */
+volatile const __u64 cil_drop_notify_interval_ns = 1000000000ULL;
+/* Translate service addresses in the TC programs (off when socket LB covers every client). */
+volatile const __u8 cil_tc_service_lb = 1;
 
 /* linux/icmp.h drags in glibc's socket headers; this is all we need of it. */
 struct cil_icmphdr {
@@ -54,6 +60,8 @@ struct cil_pkt {
 	__u8 tcp_flags;
 	__u8 is_fragment;
 	__u8 is_ipv4;
+	__u16 l4_off; /* offset of the L4 header from the start of the frame */
+	__u16 pad;
 };
 
 /*
@@ -84,6 +92,7 @@ static __always_inline int cil_parse(struct __sk_buff *skb, struct cil_pkt *p)
 	p->saddr = ip->saddr;
 	p->daddr = ip->daddr;
 	p->protocol = ip->protocol;
+	p->l4_off = sizeof(*eth) + ihl;
 	/* Non-first fragments carry no L4 header. */
 	if (ip->frag_off & bpf_htons(0x1fff)) {
 		p->is_fragment = 1;
@@ -126,6 +135,27 @@ static __always_inline void cil_addr4(__u8 out[16], __be32 a)
 {
 	__builtin_memset(out, 0, 16);
 	__builtin_memcpy(out, &a, 4);
+}
+
+/* A 32-bit mix of a flow's tuple (Maglev slot selection); murmur3's finaliser per word. */
+static __always_inline __u32 cil_mix32(__u32 h, __u32 w)
+{
+	w *= 0xcc9e2d51;
+	w = (w << 15) | (w >> 17);
+	w *= 0x1b873593;
+	h ^= w;
+	h = (h << 13) | (h >> 19);
+	return h * 5 + 0xe6546b64;
+}
+
+static __always_inline __u32 cil_fmix32(__u32 h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6b;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35;
+	h ^= h >> 16;
+	return h;
 }
 
 static __always_inline __u32 cil_now_sec(void)

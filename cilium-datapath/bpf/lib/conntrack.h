@@ -52,9 +52,15 @@ static __always_inline __u32 cil_ct_timeout(const struct cil_pkt *p, __u16 entry
 	return cil_ct_timeout_tcp;
 }
 
-static __always_inline void cil_ct_touch(struct cil_ct_entry *e, const struct cil_pkt *p, int reply, __u32 now)
+/*
+ * Refreshes an entry with a packet of the flow (`reply`: the packet goes the other way).
+ * Returns whether the packet carries TCP flags not seen before in its direction, which is
+ * what trace aggregation reports.
+ */
+static __always_inline int cil_ct_touch(struct cil_ct_entry *e, const struct cil_pkt *p, int reply, __u32 now)
 {
 	__u16 flags = e->flags;
+	__u8 seen = reply ? e->rx_flags_seen : e->tx_flags_seen;
 
 	if (p->protocol == IPPROTO_TCP) {
 		if (!(p->tcp_flags & CIL_TCP_SYN) || (p->tcp_flags & CIL_TCP_ACK))
@@ -73,10 +79,15 @@ static __always_inline void cil_ct_touch(struct cil_ct_entry *e, const struct ci
 		__sync_fetch_and_add(&e->tx_bytes, p->len);
 		e->tx_flags_seen |= p->tcp_flags;
 	}
+	return (p->tcp_flags & ~seen) != 0;
 }
 
-/* Looks the packet up at a hook whose own direction flag is `dir_flag`; `now` in seconds. */
-static __always_inline int cil_ct_lookup(const struct cil_pkt *p, __u8 dir_flag, __u32 now, struct cil_ct_entry **out)
+/*
+ * Looks the packet up at a hook whose own direction flag is `dir_flag`; `now` in seconds.
+ * `*news` tells whether the packet showed TCP flags new to its direction.
+ */
+static __always_inline int cil_ct_lookup(const struct cil_pkt *p, __u8 dir_flag, __u32 now, struct cil_ct_entry **out,
+					 int *news)
 {
 	struct cil_ct_key k;
 	struct cil_ct_entry *e;
@@ -84,24 +95,29 @@ static __always_inline int cil_ct_lookup(const struct cil_pkt *p, __u8 dir_flag,
 	cil_ct_key(&k, p, 0, dir_flag);
 	e = bpf_map_lookup_elem(&cil_ct, &k);
 	if (e && e->lifetime >= now) {
-		cil_ct_touch(e, p, 0, now);
+		*news = cil_ct_touch(e, p, 0, now);
 		*out = e;
 		return CIL_CT_ESTABLISHED;
 	}
 	cil_ct_key(&k, p, 1, dir_flag ^ CIL_CT_F_INGRESS);
 	e = bpf_map_lookup_elem(&cil_ct, &k);
 	if (e && e->lifetime >= now) {
-		cil_ct_touch(e, p, 1, now);
+		*news = cil_ct_touch(e, p, 1, now);
 		*out = e;
 		return CIL_CT_REPLY;
 	}
 	*out = 0;
+	*news = 1;
 	return CIL_CT_NEW;
 }
 
-/* Creates the entry of a new flow; returns 0 or a negative drop reason. */
+/*
+ * Creates the entry of a new flow; returns 0 or a negative drop reason. A flow that service
+ * translation sent to a backend keeps the service's rev_nat_index, so its replies are
+ * translated back.
+ */
 static __always_inline int cil_ct_create(const struct cil_pkt *p, __u8 dir_flag, __u32 src_identity, __u16 proxy_port,
-					 __u32 now)
+					 __u16 rev_nat_index, __u32 backend_id, __u32 now)
 {
 	struct cil_ct_key k;
 	struct cil_ct_entry e;
@@ -110,6 +126,8 @@ static __always_inline int cil_ct_create(const struct cil_pkt *p, __u8 dir_flag,
 	__builtin_memset(&e, 0, sizeof(e));
 	e.src_identity = src_identity;
 	e.proxy_port = bpf_htons(proxy_port);
+	e.rev_nat_index = rev_nat_index;
+	e.backend_id = backend_id;
 	if (proxy_port)
 		e.flags |= CIL_CT_ENTRY_F_PROXY_REDIRECT;
 	cil_ct_touch(&e, p, 0, now);
