@@ -314,7 +314,9 @@ const CHILD_ENV: &str = "CILRS_TEST_CHILD";
 /// The child's side: called by an `#[ignore]`d test of the file that spawns it. Joins the
 /// cgroup and namespace named in its environment, then runs commands from stdin:
 ///   `tcp ADDR` (connect, keep it, answer `ok IDX NAME PEER`), `again IDX` (another line on
-///   kept connection IDX: `ok NAME`), `udp ADDR` (`ok NAME FROM`), `quit`.
+///   kept connection IDX: `ok NAME`), `udp ADDR` (`ok NAME FROM`), `load PIN_DIR IFINDEX,…`
+///   (be the datapath's loader: load over the pins, attach the endpoint programs where no
+///   pinned link exists yet, keep it loaded; `ok REPLACED_LINKS`), `quit`.
 /// Errors answer `err MESSAGE`.
 pub fn child_main() {
     let Ok(spec) = std::env::var(CHILD_ENV) else {
@@ -332,6 +334,7 @@ pub fn child_main() {
     enter_netns(&ns);
     let stdin = std::io::stdin();
     let mut kept: Vec<BufReader<TcpStream>> = Vec::new();
+    let mut loaded = Vec::new();
     let mut out = std::io::stdout();
     for line in stdin.lock().lines() {
         let line = line.unwrap();
@@ -372,6 +375,29 @@ pub fn child_main() {
                 Ok((name, from)) => format!("ok {name} {from}"),
                 Err(e) => format!("err {e}"),
             },
+            (Some("load"), Some(pin_dir)) => {
+                let ifindexes: Vec<u32> = w
+                    .next()
+                    .unwrap()
+                    .split(',')
+                    .map(|i| i.parse().unwrap())
+                    .collect();
+                match cilium_datapath::Datapath::load(&cilium_datapath::DatapathConfig::new(
+                    pin_dir,
+                )) {
+                    Ok(dp) => {
+                        let replaced = dp.replaced_links();
+                        if replaced == 0 {
+                            for i in ifindexes {
+                                dp.attach_endpoint(i).expect("attach endpoint");
+                            }
+                        }
+                        loaded.push(dp);
+                        format!("ok {replaced}")
+                    }
+                    Err(e) => format!("err {e}"),
+                }
+            }
             (Some("quit"), _) => break,
             _ => format!("err bad command {line}"),
         };
