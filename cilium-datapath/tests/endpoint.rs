@@ -445,3 +445,393 @@ fn a_second_load_reuses_the_pinned_maps() {
     let other = packet(v4("10.0.0.1"), 3334, v4("10.96.0.10"), 54, 17, 0);
     assert_eq!(run(&again, Program::FromEndpoint, &other), TC_ACT_SHOT);
 }
+
+/// One crafted packet per drop reason the endpoint programs use, each checked against the
+/// drop event it reports (reason, identities, tuple).
+#[test]
+fn every_drop_reason_on_crafted_packets() {
+    let Some(mut env) = privileged_env("reasons") else {
+        return;
+    };
+    let (a, b, c) = (v4("10.0.0.1"), v4("10.0.0.2"), v4("10.0.0.3"));
+    env.add_endpoint("10.0.0.1", 7, 1000, READY);
+    env.add_endpoint("10.0.0.3", 9, 3000, CIL_ENDPOINT_F_ENFORCE_INGRESS); // not ready
+    env.add_ipcache("10.0.0.2", 2000);
+    let mut policy = env.dp.endpoint_policy(7).unwrap();
+    policy
+        .insert(
+            &PolicyKey::new(2000, CIL_DIR_EGRESS, 6, 0, 0),
+            &PolicyEntry::allow(0),
+        )
+        .unwrap();
+    policy
+        .insert(
+            &PolicyKey::new(2000, CIL_DIR_EGRESS, 6, 22, 16),
+            &PolicyEntry::deny(),
+        )
+        .unwrap();
+    let _ = env.drain();
+    let mut frag = packet(a, 1, b, 80, 6, SYN);
+    frag[14 + 6] = 0x00;
+    frag[14 + 7] = 0x10; // fragment offset 16: a non-first fragment
+    let cases: Vec<(&str, Program, Vec<u8>, u8)> = vec![
+        (
+            "no allow for UDP",
+            Program::FromEndpoint,
+            packet(a, 1, b, 53, 17, 0),
+            133,
+        ),
+        (
+            "explicit deny of TCP/22",
+            Program::FromEndpoint,
+            packet(a, 2, b, 22, 6, SYN),
+            181,
+        ),
+        (
+            "spoofed source",
+            Program::FromEndpoint,
+            packet(v4("10.9.9.9"), 3, b, 80, 6, SYN),
+            132,
+        ),
+        (
+            "not a local endpoint",
+            Program::ToEndpoint,
+            packet(b, 4, v4("10.9.9.8"), 80, 6, SYN),
+            150,
+        ),
+        (
+            "policy not ready",
+            Program::ToEndpoint,
+            packet(b, 5, c, 80, 6, SYN),
+            203,
+        ),
+        ("non-first fragment", Program::FromEndpoint, frag, 157),
+        (
+            "truncated TCP header",
+            Program::FromEndpoint,
+            packet(a, 6, v4("10.0.0.4"), 80, 6, SYN)[..44].to_vec(),
+            135,
+        ),
+    ];
+    for (what, prog, pkt, reason) in cases {
+        let opts = TestRunOptions {
+            data_in: Some(&pkt),
+            ..Default::default()
+        };
+        let r = env.dp.program(prog).unwrap().test_run(opts);
+        assert_eq!(
+            r.map(|r| r.return_value).map_err(|e| format!("{e:?}")),
+            Ok(TC_ACT_SHOT),
+            "{what}"
+        );
+        let drops: Vec<_> = env
+            .drain()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Drop(d) => Some(d),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(drops.len(), 1, "{what}: one drop event");
+        assert_eq!(drops[0].hdr.subtype, reason, "{what}");
+        if reason == 133 || reason == 181 {
+            let d = drops[0];
+            assert_eq!((d.src_identity, d.dst_identity), (1000, 2000), "{what}");
+            assert_eq!(d.tuple.daddr[..4], b.octets(), "{what}");
+            assert_eq!(d.direction, CIL_DIR_EGRESS);
+        }
+    }
+}
+
+/// A flow that keeps being dropped reports once per interval, not once per packet; the
+/// metrics still count every packet.
+#[test]
+fn drop_events_are_rate_limited_per_flow() {
+    let Some(mut env) = privileged_env("ratelimit") else {
+        return;
+    };
+    env.add_endpoint("10.0.0.1", 7, 1000, READY);
+    env.add_ipcache("10.0.0.2", 2000);
+    env.dp.endpoint_policy(7).unwrap();
+    let _ = env.drain();
+    let syn = packet(v4("10.0.0.1"), 40001, v4("10.0.0.2"), 443, 6, SYN);
+    for _ in 0..5 {
+        assert_eq!(env.run(Program::FromEndpoint, &syn), TC_ACT_SHOT);
+    }
+    let other = packet(v4("10.0.0.1"), 40002, v4("10.0.0.2"), 443, 6, SYN);
+    assert_eq!(env.run(Program::FromEndpoint, &other), TC_ACT_SHOT);
+    let events = env.drain();
+    let drops = events
+        .iter()
+        .filter(|e| matches!(e, Event::Drop(_)))
+        .count();
+    let verdicts = events
+        .iter()
+        .filter(|e| matches!(e, Event::PolicyVerdict(_)))
+        .count();
+    assert_eq!((drops, verdicts), (2, 2), "one report per flow: {events:?}");
+    let m = env
+        .dp
+        .metrics()
+        .unwrap()
+        .get_sum(&MetricsKey {
+            reason: CIL_DROP_POLICY,
+            direction: CIL_DIR_EGRESS,
+            pad: 0,
+            pad2: 0,
+        })
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.packets, 6, "every drop is counted");
+}
+
+/// The ones'-complement sum of 16-bit words (an IP header with a valid checksum sums to
+/// 0xffff).
+fn ones_sum(bytes: &[u8]) -> u16 {
+    let mut sum: u32 = bytes
+        .chunks(2)
+        .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    sum as u16
+}
+
+/// The TC service path rewrites the frontend to a backend (fixing checksums) and keeps the
+/// flow on it; a frontend without backends drops with 158.
+#[test]
+fn tc_service_translation_rewrites_and_sticks() {
+    let Some(mut env) = privileged_env("xlate") else {
+        return;
+    };
+    env.add_endpoint("10.0.0.1", 7, 1000, CIL_ENDPOINT_F_POLICY_READY);
+    let mut lb = cilium_datapath::LbSync::new(&env.dp).unwrap();
+    let mut svc = cilium_lb::Service::new("default", "web", cilium_lb::ServiceType::ClusterIp);
+    svc.frontends.push(cilium_lb::Frontend::new(
+        "10.96.0.1".parse().unwrap(),
+        80,
+        cilium_core::Protocol::Tcp,
+    ));
+    for last in [11u8, 12, 13] {
+        svc.backends.push(cilium_lb::Backend::new(
+            IpAddr::V4(Ipv4Addr::new(10, 0, 1, last)),
+            8080,
+            cilium_core::Protocol::Tcp,
+        ));
+    }
+    let mut empty = cilium_lb::Service::new("default", "empty", cilium_lb::ServiceType::ClusterIp);
+    empty.frontends.push(cilium_lb::Frontend::new(
+        "10.96.0.2".parse().unwrap(),
+        80,
+        cilium_core::Protocol::Tcp,
+    ));
+    lb.apply(cilium_lb::LbState::default().update([svc, empty]).unwrap())
+        .unwrap();
+
+    let prog = env.dp.program(Program::FromEndpoint).unwrap();
+    let mut out = vec![0u8; 128];
+    let mut first = None;
+    for i in 0..3 {
+        let mut pkt = packet(
+            v4("10.0.0.1"),
+            40000,
+            v4("10.96.0.1"),
+            80,
+            6,
+            if i == 0 { SYN } else { ACK },
+        );
+        let csum = !ones_sum(&pkt[14..34]);
+        pkt[24..26].copy_from_slice(&csum.to_be_bytes());
+        let opts = TestRunOptions {
+            data_in: Some(&pkt),
+            data_out: Some(&mut out),
+            ..Default::default()
+        };
+        let r = prog.test_run(opts).unwrap();
+        assert_eq!(r.return_value, TC_ACT_OK);
+        let ip = &out[14..34];
+        let dst = [ip[16], ip[17], ip[18], ip[19]];
+        let dport = u16::from_be_bytes([out[36], out[37]]);
+        assert_eq!(&dst[..3], &[10, 0, 1], "rewritten to a backend: {dst:?}");
+        assert_eq!(dport, 8080);
+        // The IP header checksum (valid before) is still valid after the rewrite.
+        assert_eq!(ones_sum(ip), 0xffff, "IP checksum after the rewrite");
+        match first {
+            None => first = Some(dst),
+            Some(f) => assert_eq!(f, dst, "the flow sticks to its backend"),
+        }
+    }
+    let _ = env.drain();
+    let none = packet(v4("10.0.0.1"), 40000, v4("10.96.0.2"), 80, 6, SYN);
+    assert_eq!(env.run(Program::FromEndpoint, &none), TC_ACT_SHOT);
+    assert!(
+        env.drain()
+            .iter()
+            .any(|e| matches!(e, Event::Drop(d) if d.hdr.subtype == CIL_DROP_NO_SERVICE))
+    );
+}
+
+/// The XDP prefilter drops sources in its CIDR list, counts them, and passes the rest.
+#[test]
+fn xdp_prefilter_drops_listed_sources() {
+    let Some(env) = privileged_env("xdp") else {
+        return;
+    };
+    let mut list = env.dp.prefilter().unwrap();
+    let key = IpCacheKey::new("192.0.2.0".parse().unwrap(), 24, 0);
+    list.insert(&key, &PrefilterValue { drops: 0 }).unwrap();
+    let xdp = env.dp.xdp_program().unwrap();
+    let run = |src: &str| {
+        let pkt = packet(v4(src), 1, v4("10.0.0.1"), 80, 6, SYN);
+        xdp.test_run(TestRunOptions {
+            data_in: Some(&pkt),
+            ..Default::default()
+        })
+        .unwrap()
+        .return_value
+    };
+    const XDP_DROP: u32 = 1;
+    const XDP_PASS: u32 = 2;
+    assert_eq!(run("192.0.2.77"), XDP_DROP);
+    assert_eq!(run("192.0.2.78"), XDP_DROP);
+    assert_eq!(run("198.51.100.1"), XDP_PASS);
+    assert_eq!(list.get(&key).unwrap().unwrap().drops, 2);
+}
+
+/// A map state from the policy engine, synced: the programs decide as it says; a state the
+/// datapath cannot enforce (a redirect without a proxy port) leaves the endpoint failing
+/// closed.
+#[test]
+fn synced_map_state_decides_and_failures_fail_closed() {
+    use cilium_core::{LabelSet, NumericIdentity};
+    use cilium_policy::engine::{EndpointInfo as PolicyEndpoint, EngineConfig, NamedPortTable};
+    let Some(mut env) = privileged_env("sync") else {
+        return;
+    };
+    let mut engine = cilium_policy::engine::PolicyEngine::new(EngineConfig::default());
+    engine
+        .load_text(
+            "web.yaml",
+            r#"
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: web, namespace: default}
+spec:
+  endpointSelector: {matchLabels: {app: web}}
+  egress:
+  - toEndpoints: [{matchLabels: {app: db}}]
+    toPorts: [{ports: [{port: "5432", protocol: TCP}]}]
+"#,
+        )
+        .unwrap();
+    let web = LabelSet::parse_list(&["k8s:app=web", "k8s:io.kubernetes.pod.namespace=default"]);
+    let db = LabelSet::parse_list(&["k8s:app=db", "k8s:io.kubernetes.pod.namespace=default"]);
+    engine.upsert_identity(NumericIdentity::new(1000), web.clone());
+    engine.upsert_identity(NumericIdentity::new(2000), db);
+    let policy = engine
+        .resolve(
+            &PolicyEndpoint::new(NumericIdentity::new(1000), web),
+            &NamedPortTable::new(),
+        )
+        .unwrap();
+    env.add_endpoint("10.0.0.1", 7, 1000, 0); // not ready until synced
+    env.add_ipcache("10.0.0.2", 2000);
+    let stats = env
+        .dp
+        .sync_policy(
+            7,
+            &policy.map_state,
+            policy.ingress_enforced,
+            policy.egress_enforced,
+            &|_| None,
+        )
+        .unwrap();
+    assert_eq!(stats.entries, policy.map_state.len());
+    let (a, b) = (v4("10.0.0.1"), v4("10.0.0.2"));
+    assert_eq!(
+        env.run(Program::FromEndpoint, &packet(a, 1, b, 5432, 6, SYN)),
+        TC_ACT_OK
+    );
+    assert_eq!(
+        env.run(Program::FromEndpoint, &packet(a, 2, b, 5433, 6, SYN)),
+        TC_ACT_SHOT
+    );
+    // A second sync of the same state writes nothing.
+    let again = env
+        .dp
+        .sync_policy(
+            7,
+            &policy.map_state,
+            policy.ingress_enforced,
+            policy.egress_enforced,
+            &|_| None,
+        )
+        .unwrap();
+    assert_eq!((again.writes, again.removals), (0, 0));
+
+    // A redirect with no proxy port cannot be enforced: the endpoint fails closed.
+    engine
+        .load_text(
+            "web.yaml",
+            r#"
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: web, namespace: default}
+spec:
+  endpointSelector: {matchLabels: {app: web}}
+  egress:
+  - toEndpoints: [{matchLabels: {app: db}}]
+    toPorts: [{ports: [{port: "80", protocol: TCP}], rules: {http: [{method: GET}]}}]
+"#,
+        )
+        .unwrap();
+    let web = LabelSet::parse_list(&["k8s:app=web", "k8s:io.kubernetes.pod.namespace=default"]);
+    let l7 = engine
+        .resolve(
+            &PolicyEndpoint::new(NumericIdentity::new(1000), web),
+            &NamedPortTable::new(),
+        )
+        .unwrap();
+    let err = env
+        .dp
+        .sync_policy(
+            7,
+            &l7.map_state,
+            l7.ingress_enforced,
+            l7.egress_enforced,
+            &|_| None,
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("endpoint 7 policy"), "{err}");
+    let _ = env.drain();
+    assert_eq!(
+        env.run(Program::FromEndpoint, &packet(a, 3, b, 5432, 6, SYN)),
+        TC_ACT_SHOT
+    );
+    assert!(
+        env.drain()
+            .iter()
+            .any(|e| matches!(e, Event::Drop(d) if d.hdr.subtype == CIL_DROP_EP_NOT_READY))
+    );
+    // With a proxy port the same state syncs, and the verdict carries the redirect.
+    env.dp
+        .sync_policy(
+            7,
+            &l7.map_state,
+            l7.ingress_enforced,
+            l7.egress_enforced,
+            &|_| Some(15001),
+        )
+        .unwrap();
+    assert_eq!(
+        env.run(Program::FromEndpoint, &packet(a, 4, b, 80, 6, SYN)),
+        TC_ACT_OK
+    );
+    assert!(
+        env.drain()
+            .iter()
+            .any(|e| matches!(e, Event::PolicyVerdict(v)
+        if v.flags & CIL_VERDICT_F_REDIRECT != 0 && v.proxy_port.get() == 15001))
+    );
+}
