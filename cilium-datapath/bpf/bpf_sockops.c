@@ -23,9 +23,9 @@ static __always_inline void cil_sock_event(struct bpf_sock_ops *skops, __u8 op)
 	cil_fill_hdr(&e->hdr, CIL_EVENT_TRACE_SOCK, op, 0, 0);
 	cil_addr4(e->tuple.saddr, local);
 	cil_addr4(e->tuple.daddr, remote);
-	/* local_port is host order; remote_port holds the network-order port in its low 16 bits. */
+	/* local_port is host order; remote_port is the port as a network-order 32-bit value. */
 	e->tuple.sport = bpf_htons((__u16)skops->local_port);
-	e->tuple.dport = (__be16)skops->remote_port;
+	e->tuple.dport = bpf_htons((__u16)bpf_ntohl(skops->remote_port));
 	e->tuple.protocol = IPPROTO_TCP;
 	e->tuple.family = CIL_FAMILY_IPV4;
 	e->cookie = bpf_get_socket_cookie(skops);

@@ -835,3 +835,49 @@ spec:
         if v.flags & CIL_VERDICT_F_REDIRECT != 0 && v.proxy_port.get() == 15001))
     );
 }
+
+/// The async reader decodes what the programs emit and accounts for losses.
+#[test]
+fn event_stream_reads_decoded_events() {
+    let strict = std::env::var("CILIUM_PRIVILEGED_TESTS").as_deref() == Ok("1");
+    let dir = PathBuf::from(format!(
+        "/sys/fs/bpf/cilium-rs-test-stream-{}",
+        std::process::id()
+    ));
+    let mut dp = match Datapath::load(&DatapathConfig::new(&dir)) {
+        Ok(dp) => dp,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            assert!(
+                !strict,
+                "CILIUM_PRIVILEGED_TESTS=1 but the datapath cannot load: {e}"
+            );
+            return;
+        }
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut stream = cilium_datapath::EventStream::new(&mut dp).unwrap();
+        assert!(dp.take_events().is_none(), "one reader per instance");
+        let spoofed = packet(v4("10.9.9.9"), 1, v4("10.0.0.2"), 80, 6, SYN);
+        assert_eq!(run(&dp, Program::FromEndpoint, &spoofed), TC_ACT_SHOT);
+        let event = tokio::time::timeout(std::time::Duration::from_secs(2), stream.next())
+            .await
+            .expect("an event within 2 s")
+            .unwrap();
+        match event {
+            Event::Drop(d) => assert_eq!(d.hdr.subtype, CIL_DROP_INVALID_SIP),
+            other => panic!("expected a drop, got {other:?}"),
+        }
+        assert_eq!(
+            stream.lost().unwrap(),
+            cilium_datapath::LostEvents::default()
+        );
+        assert_eq!(dp.events_lost().unwrap(), 0);
+    });
+    dp.teardown().unwrap();
+    assert!(!dir.exists());
+}

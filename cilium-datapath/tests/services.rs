@@ -142,7 +142,22 @@ fn services_balance_through_socket_lb_and_tc() {
         udp_names.insert(a[1].clone());
     }
     assert!(udp_names.len() >= 2, "UDP (Maglev) spread: {udp_names:?}");
-    let _ = drain(&mut ring);
+    // sock_ops saw the client's connections established, with their socket cookies.
+    let established: Vec<_> = drain(&mut ring)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Sock(s) if s.hdr.subtype == CIL_SOCK_ESTABLISHED => Some(s),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        established.len() >= 24
+            && established.iter().all(|s| s.cookie != 0)
+            && established
+                .iter()
+                .any(|s| s.tuple.dport.get() == 8080 && s.tuple.saddr[..4] == [10, 200, 0, 1]),
+        "sock_ops established events: {established:?}"
+    );
     let a = c.ask(&format!("tcp {EMPTY}"));
     assert_eq!(a[0], "err", "{a:?}");
     assert!(a.join(" ").contains("refused"), "no backend refuses: {a:?}");
