@@ -204,7 +204,7 @@ extern "C" fn on_signal(_: libc::c_int) {
     INTERRUPTED.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
-/// Turns SIGINT and SIGTERM into a flag ([`interrupted`]) so that the benchmark stops
+/// Turns SIGINT and SIGTERM into a flag (read by `check_interrupted`) so that the benchmark stops
 /// between runs and its drop guards clean up.
 pub fn install_interrupt_flag() {
     for sig in [libc::SIGINT, libc::SIGTERM] {

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use cilium_datapath::{Datapath, DatapathConfig, Program};
+use cilium_datapath::{Datapath, DatapathConfig};
 use cilium_maps::abi::{consts::*, *};
 use cilium_maps::events::Event;
 
