@@ -5,22 +5,26 @@
 //!
 //! ```text
 //! lb-connect [--services 10,1000,10000,30000] [--connects K] [--warmup W] [--runs R]
-//!     [--modes direct,ours,iptables-legacy,iptables-nft] [--backends B] [--cpu C]
+//!     [--modes direct,ours,iptables-legacy,iptables-nft] [--backends B] [--cpu C] [--block B]
 //! ```
 //!
-//! Every (N, mode, run) gets a fresh client/node/server topology (see `cilium_benches::topo`)
-//! and a fresh cgroup v2 directory; the client is this binary re-executed in a hidden
-//! `--client` mode that enters the client namespace and the cgroup, pins itself to CPU C and
-//! times K blocking `connect()`s (socket created before, closed after, not timed), printing
-//! one JSON line. The server (accept and close) runs pinned to the same CPU. Everything is
-//! removed at the end, also on Ctrl-C.
+//! Each run builds fresh client/node/server topologies (see `cilium_benches::topo`):
+//! `direct` and `ours` share one without iptables rules, each iptables mode gets its own with
+//! kube-proxy's ruleset loaded in the node namespace. The client is this binary re-executed
+//! in a hidden `--client` mode: it enters the client namespace, pins itself to CPU C and
+//! times blocking `connect()`s (socket created before, closed after, not timed) for every
+//! arm of its topology — (mode, first or last service) — in blocks of B connects that go
+//! round the arms, moving itself into the arm's cgroup v2 directory before each block (the
+//! socket LB is attached to `ours`'s cgroup only). So the arms compared in one topology see
+//! the same moments of the machine. The server (accept and close) runs pinned to the same
+//! CPU. Everything is removed at the end, also on Ctrl-C.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddrV4;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use cilium_benches::ours::{self, OursLb};
@@ -81,6 +85,7 @@ struct Args {
     modes: Vec<Mode>,
     backends: usize,
     cpu: usize,
+    block: usize,
 }
 
 fn list<T: std::str::FromStr>(flag: &str, s: &str) -> Result<Vec<T>> {
@@ -108,6 +113,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
         ],
         backends: 1,
         cpu: 1,
+        block: 100,
     };
     while let Some(flag) = it.next() {
         let mut value = || it.next().with_context(|| format!("{flag} needs a value"));
@@ -124,6 +130,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
             }
             "--backends" => args.backends = value()?.parse()?,
             "--cpu" => args.cpu = value()?.parse()?,
+            "--block" => args.block = value()?.parse()?,
             other => bail!("unknown argument {other}"),
         }
     }
@@ -190,61 +197,101 @@ fn connect_once(target: SocketAddrV4) -> std::io::Result<u64> {
     result
 }
 
+/// One arm of the client: connects to `target` from inside cgroup `cgroup`.
+struct Arm {
+    cgroup: String,
+    target: SocketAddrV4,
+    lat: Vec<u64>,
+    busy: Duration,
+    failures: usize,
+    first_error: Option<String>,
+}
+
+/// `--arm CGROUP@IP:PORT`, repeated; blocks of `--block` connects go round the arms, the
+/// process moving itself into each arm's cgroup before its block (outside the timing), so
+/// every arm sees the same moments of the machine.
 fn client_main(mut it: impl Iterator<Item = String>) -> Result<()> {
-    let (mut netns, mut cgroup, mut cpu, mut target, mut connects, mut warmup) =
-        (None, None, 1usize, None, 1000usize, 100usize);
+    let (mut netns, mut cpu, mut connects, mut warmup, mut block) =
+        (None, 1usize, 1000usize, 100usize, 100usize);
+    let mut arms = Vec::new();
     while let Some(flag) = it.next() {
         let mut value = || it.next().with_context(|| format!("{flag} needs a value"));
         match flag.as_str() {
             "--netns" => netns = Some(value()?),
-            "--cgroup" => cgroup = Some(value()?),
             "--cpu" => cpu = value()?.parse()?,
-            "--target" => target = Some(value()?.parse::<SocketAddrV4>()?),
+            "--arm" => {
+                let v = value()?;
+                let (cg, target) = v.rsplit_once('@').context("--arm CGROUP@IP:PORT")?;
+                arms.push(Arm {
+                    cgroup: cg.to_owned(),
+                    target: target.parse()?,
+                    lat: Vec::with_capacity(connects),
+                    busy: Duration::ZERO,
+                    failures: 0,
+                    first_error: None,
+                });
+            }
             "--connects" => connects = value()?.parse()?,
             "--warmup" => warmup = value()?.parse()?,
+            "--block" => block = value()?.parse::<usize>()?.max(1),
             other => bail!("client: unknown argument {other}"),
         }
     }
-    let target = target.context("client: --target missing")?;
+    if arms.is_empty() {
+        bail!("client: no --arm");
+    }
     // Still single-threaded: setns moves the whole process.
     enter_netns(&netns.context("client: --netns missing")?)?;
-    if let Some(cg) = cgroup {
-        join_cgroup(Path::new(&cg))?;
-    }
     pin_to_cpu(cpu)?;
 
-    for _ in 0..warmup {
-        let _ = connect_once(target);
-    }
-    let mut lat = Vec::with_capacity(connects);
-    let (mut failures, mut first_error) = (0usize, None);
-    let start = Instant::now();
-    for _ in 0..connects {
-        match connect_once(target) {
-            Ok(ns) => lat.push(ns),
-            Err(e) => {
-                failures += 1;
-                first_error.get_or_insert_with(|| e.to_string());
-                if lat.is_empty() && failures >= 20 {
-                    break;
-                }
-            }
+    for arm in &arms {
+        join_cgroup(Path::new(&arm.cgroup))?;
+        for _ in 0..warmup {
+            let _ = connect_once(arm.target);
         }
     }
-    let elapsed = start.elapsed();
-    lat.sort_unstable();
-    let out = json!({
-        "ok": lat.len(),
-        "failures": failures,
-        "first_error": first_error,
-        "p50_ns": percentile(&lat, 50.0),
-        "p99_ns": percentile(&lat, 99.0),
-        "mean_ns": if lat.is_empty() { 0 } else { lat.iter().sum::<u64>() / lat.len() as u64 },
-        "conns_per_s": lat.len() as f64 / elapsed.as_secs_f64(),
-        "max_ns": lat.last().copied().unwrap_or(0),
-        "over_1ms": lat.iter().filter(|&&ns| ns > 1_000_000).count(),
-    });
-    println!("{out}");
+    let mut done = 0;
+    while done < connects {
+        let n = block.min(connects - done);
+        for arm in &mut arms {
+            join_cgroup(Path::new(&arm.cgroup))?;
+            let start = Instant::now();
+            for _ in 0..n {
+                match connect_once(arm.target) {
+                    Ok(ns) => arm.lat.push(ns),
+                    Err(e) => {
+                        arm.failures += 1;
+                        arm.first_error.get_or_insert_with(|| e.to_string());
+                    }
+                }
+            }
+            arm.busy += start.elapsed();
+        }
+        done += n;
+        if arms.iter().any(|a| a.lat.is_empty() && a.failures >= 20) {
+            break;
+        }
+    }
+    let out: Vec<serde_json::Value> = arms
+        .iter_mut()
+        .map(|arm| {
+            arm.lat.sort_unstable();
+            let lat = &arm.lat;
+            json!({
+                "target": arm.target.to_string(),
+                "ok": lat.len(),
+                "failures": arm.failures,
+                "first_error": arm.first_error,
+                "p50_ns": percentile(lat, 50.0),
+                "p99_ns": percentile(lat, 99.0),
+                "mean_ns": if lat.is_empty() { 0 } else { lat.iter().sum::<u64>() / lat.len() as u64 },
+                "conns_per_s": lat.len() as f64 / arm.busy.as_secs_f64(),
+                "max_ns": lat.last().copied().unwrap_or(0),
+                "over_1ms": lat.iter().filter(|&&ns| ns > 1_000_000).count(),
+            })
+        })
+        .collect();
+    println!("{}", serde_json::Value::Array(out));
     Ok(())
 }
 
@@ -262,39 +309,48 @@ struct Sample {
     rate: f64,
 }
 
-fn run_client(topo: &Topology, cgroup: &Path, args: &Args, target: SocketAddrV4) -> Result<Sample> {
+/// Runs the client in `topo`'s client namespace with `arms` (cgroup, target); one sample per
+/// arm.
+fn run_client(topo: &Topology, args: &Args, arms: &[(&Path, SocketAddrV4)]) -> Result<Vec<Sample>> {
     let exe = std::env::current_exe()?;
-    let out = Command::new(exe)
-        .args(["--client", "--netns", &topo.client, "--cgroup"])
-        .arg(cgroup)
+    let mut cmd = Command::new(exe);
+    cmd.args(["--client", "--netns", &topo.client])
         .args(["--cpu", &args.cpu.to_string()])
-        .args(["--target", &target.to_string()])
         .args(["--connects", &args.connects.to_string()])
         .args(["--warmup", &args.warmup.to_string()])
+        .args(["--block", &args.block.to_string()]);
+    for (cg, target) in arms {
+        cmd.arg("--arm").arg(format!("{}@{target}", cg.display()));
+    }
+    let out = cmd
         .stderr(Stdio::inherit())
         .output()
         .context("running the client")?;
     if !out.status.success() {
-        bail!("client to {target} failed ({})", out.status);
+        bail!("client failed ({})", out.status);
     }
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+    let v: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout)
         .with_context(|| format!("client output {:?}", String::from_utf8_lossy(&out.stdout)))?;
-    let failures = v["failures"].as_u64().unwrap_or(0);
-    if failures > 0 {
-        bail!(
-            "client to {target}: {failures} of {} connects failed (first: {})",
-            args.connects,
-            v["first_error"]
-        );
+    let mut samples = Vec::new();
+    for a in v {
+        let failures = a["failures"].as_u64().unwrap_or(0);
+        if failures > 0 {
+            bail!(
+                "client to {}: {failures} connects failed (first: {})",
+                a["target"],
+                a["first_error"]
+            );
+        }
+        if std::env::var_os("LB_CONNECT_DEBUG").is_some() {
+            eprintln!("  client: {a}");
+        }
+        samples.push(Sample {
+            p50_us: a["p50_ns"].as_f64().unwrap_or(f64::NAN) / 1e3,
+            p99_us: a["p99_ns"].as_f64().unwrap_or(f64::NAN) / 1e3,
+            rate: a["conns_per_s"].as_f64().unwrap_or(f64::NAN),
+        });
     }
-    if std::env::var_os("LB_CONNECT_DEBUG").is_some() {
-        eprintln!("  client {target}: {v}");
-    }
-    Ok(Sample {
-        p50_us: v["p50_ns"].as_f64().unwrap_or(f64::NAN) / 1e3,
-        p99_us: v["p99_ns"].as_f64().unwrap_or(f64::NAN) / 1e3,
-        rate: v["conns_per_s"].as_f64().unwrap_or(f64::NAN),
-    })
+    Ok(samples)
 }
 
 #[derive(Default)]
@@ -319,6 +375,23 @@ fn main() -> Result<()> {
     // (N, mode, target 0 = first / 1 = last) -> samples over runs
     let mut cells: BTreeMap<(usize, Mode, usize), Cell> = BTreeMap::new();
     let mut seq = 0usize;
+    // `direct` and `ours` share a topology (no iptables rules in it) and one client that
+    // interleaves them; each iptables mode gets a topology of its own.
+    let mut groups: Vec<Vec<Mode>> = Vec::new();
+    let shared: Vec<Mode> = args
+        .modes
+        .iter()
+        .copied()
+        .filter(|m| m.restore_binary().is_none())
+        .collect();
+    if !shared.is_empty() {
+        groups.push(shared);
+    }
+    for &m in &args.modes {
+        if m.restore_binary().is_some() {
+            groups.push(vec![m]);
+        }
+    }
     for &n in &args.services {
         let svcs = services(n, args.backends);
         let rules = scratch.path().join(format!("rules-{n}.txt"));
@@ -336,10 +409,13 @@ fn main() -> Result<()> {
             vec![&svcs[0], &svcs[n - 1]]
         };
         for run in 0..args.runs {
-            for &mode in &args.modes {
+            // Rotate the order of the groups so that none always runs first.
+            for g in 0..groups.len() {
+                let group = &groups[(g + run) % groups.len()];
                 check_interrupted()?;
                 seq += 1;
-                eprintln!("N={n} run {}/{} {}", run + 1, args.runs, mode.name());
+                let names: Vec<&str> = group.iter().map(|m| m.name()).collect();
+                eprintln!("N={n} run {}/{} {}", run + 1, args.runs, names.join("+"));
                 let tag = format!("c{seq}");
                 let topo = Topology::build(&tag)?;
                 let _server = Server::start(
@@ -349,35 +425,49 @@ fn main() -> Result<()> {
                     args.cpu,
                     ServerKind::AcceptClose,
                 )?;
-                let cgroup = CgroupDir::create(&unique_name(&tag))?;
-                let mut program_time = None;
+                // Every client arm runs in a cgroup of ours; only `ours` has programs in it.
+                let plain = CgroupDir::create(&unique_name(&format!("{tag}-plain")))?;
+                let lb_cgroup = CgroupDir::create(&unique_name(&format!("{tag}-socklb")))?;
+                let mut program_time = BTreeMap::new();
                 let mut _ours = None;
-                if let Some(bin) = mode.restore_binary() {
-                    program_time = Some(iptables_restore(&topo.node, bin, &rules, false)?);
+                for &mode in group {
+                    if let Some(bin) = mode.restore_binary() {
+                        let dt = iptables_restore(&topo.node, bin, &rules, false)?;
+                        program_time.insert(mode, dt);
+                    }
+                    if mode == Mode::Ours {
+                        let state = ours_state.as_ref().expect("state built for ours");
+                        let mut lb = OursLb::load(&tag, drain_cpu(args.cpu))?;
+                        lb.attach_cgroup(lb_cgroup.path())?;
+                        program_time.insert(mode, lb.apply(state.clone())?.0);
+                        _ours = Some(lb);
+                    }
                 }
-                if mode == Mode::Ours {
-                    let state = ours_state.as_ref().expect("state built for ours");
-                    let mut lb = OursLb::load(&tag, drain_cpu(args.cpu))?;
-                    lb.attach_cgroup(cgroup.path())?;
-                    program_time = Some(lb.apply(state.clone())?.0);
-                    _ours = Some(lb);
+                let mut keys = Vec::new();
+                let mut arms = Vec::new();
+                for &mode in group {
+                    for (ti, svc) in targets.iter().enumerate() {
+                        let (cgroup, target) = match mode {
+                            Mode::Direct => {
+                                let (addr, port) = svc.backends[0];
+                                (plain.path(), SocketAddrV4::new(addr, port))
+                            }
+                            Mode::Ours => (lb_cgroup.path(), SocketAddrV4::new(svc.vip, svc.port)),
+                            _ => (plain.path(), SocketAddrV4::new(svc.vip, svc.port)),
+                        };
+                        keys.push((n, mode, ti));
+                        arms.push((cgroup, target));
+                    }
                 }
-                for (ti, svc) in targets.iter().enumerate() {
-                    let target = match mode {
-                        Mode::Direct => {
-                            let (addr, port) = svc.backends[0];
-                            SocketAddrV4::new(addr, port)
-                        }
-                        _ => SocketAddrV4::new(svc.vip, svc.port),
-                    };
-                    let s = run_client(&topo, cgroup.path(), &args, target)
-                        .with_context(|| format!("N={n} {}", mode.name()))?;
-                    let cell = cells.entry((n, mode, ti)).or_default();
+                let samples = run_client(&topo, &args, &arms)
+                    .with_context(|| format!("N={n} {}", names.join("+")))?;
+                for (key, s) in keys.into_iter().zip(samples) {
+                    let cell = cells.entry(key).or_default();
                     cell.samples.push(s);
-                    if ti == 0
-                        && let Some(dt) = program_time
+                    if key.2 == 0
+                        && let Some(dt) = program_time.get(&key.1)
                     {
-                        cell.program_ms.push(ms(dt));
+                        cell.program_ms.push(ms(*dt));
                     }
                 }
             }

@@ -233,6 +233,7 @@ fn print_results(args: &Args, cells: &BTreeMap<(usize, Mode), Cell>) {
             compute,
             c.writes
                 .map_or("-".to_owned(), |(f, a)| format!("{f} / {a}")),
+            num(med(&c.diff_add), 2),
         ]);
         rows.push(json!({
             "services": n,
