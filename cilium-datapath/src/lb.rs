@@ -12,7 +12,7 @@
 //! A failed write stops the sync and returns the error; the recorded state stays the previous
 //! one, so the next [`LbSync::apply`] rewrites whatever the failed one left half-done.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use cilium_lb::diff::{FrontendEntry, LbOp, LbState, TableKey};
@@ -52,6 +52,7 @@ pub struct LbSync {
     maglev: MaglevMap,
     state: LbState,
     written: BTreeMap<Frontend, Written>,
+    used_rev_nat: BTreeSet<u16>,
     next_rev_nat: u16,
 }
 
@@ -152,6 +153,7 @@ impl LbSync {
             rev_nat: dp.rev_nat()?,
             maglev: dp.maglev()?,
             state: LbState::new(cilium_lb::MaglevConfig::default()),
+            used_rev_nat: written.values().map(|w| w.rev_nat_index).collect(),
             written,
             next_rev_nat,
         })
@@ -168,12 +170,11 @@ impl LbSync {
     }
 
     fn allocate_rev_nat(&mut self) -> Result<u16, DatapathError> {
-        let used: std::collections::BTreeSet<u16> =
-            self.written.values().map(|w| w.rev_nat_index).collect();
         for _ in 0..u16::MAX {
             let candidate = self.next_rev_nat.max(1);
             self.next_rev_nat = candidate.wrapping_add(1);
-            if !used.contains(&candidate) {
+            if !self.used_rev_nat.contains(&candidate) {
+                self.used_rev_nat.insert(candidate);
                 return Ok(candidate);
             }
         }
@@ -365,6 +366,7 @@ impl LbSync {
             }
         }
         self.written.remove(frontend);
+        self.used_rev_nat.remove(&w.rev_nat_index);
         if w.has_table
             && ignore_missing(self.maglev.remove(w.rev_nat_index))
                 .map_err(|e| sync_error(what(), e))?
