@@ -194,6 +194,18 @@ impl LbSync {
             operations: ops.len(),
             ..LbSyncStats::default()
         };
+        // Which frontends of the new state use each table, gathered once (not per table).
+        let mut table_users: BTreeMap<&TableKey, Vec<&Frontend>> = BTreeMap::new();
+        if ops
+            .iter()
+            .any(|op| matches!(op, LbOp::UpsertMaglevTable { .. }))
+        {
+            for (frontend, entry) in new.frontends() {
+                if let Some(table) = &entry.table {
+                    table_users.entry(table).or_default().push(frontend);
+                }
+            }
+        }
         for op in &ops {
             match op {
                 LbOp::UpsertBackend { id, backend } => {
@@ -214,11 +226,8 @@ impl LbSync {
                 LbOp::UpsertMaglevTable { table, entries } => {
                     // Frontends already written switch tables here; new ones get theirs
                     // with their own upsert, before their slot 0.
-                    for (frontend, entry) in new.frontends() {
-                        if entry.table.as_ref() != Some(table) {
-                            continue;
-                        }
-                        if let Some(w) = self.written.get(frontend) {
+                    for frontend in table_users.get(table).into_iter().flatten() {
+                        if let Some(w) = self.written.get(*frontend) {
                             self.maglev
                                 .set_table(w.rev_nat_index, entries)
                                 .map_err(|e| sync_error(table_name(table), e))?;

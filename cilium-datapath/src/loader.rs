@@ -140,12 +140,14 @@ impl Program {
         Program::XdpPrefilter,
     ];
 
-    /// The socket-LB programs, attached together to a cgroup.
-    pub const SOCKET_LB: [Program; 4] = [
+    /// The programs [`Datapath::attach_cgroup`] attaches together to a cgroup: socket LB
+    /// and `sock_ops`.
+    pub const CGROUP: [Program; 5] = [
         Program::SockConnect4,
         Program::SockSendmsg4,
         Program::SockRecvmsg4,
         Program::SockGetpeername4,
+        Program::SockOps,
     ];
 
     /// The program's name in its object.
@@ -515,17 +517,13 @@ impl Datapath {
     /// descendants) is load-balanced.
     pub fn attach_cgroup(&self, cgroup: &Path) -> Result<(), DatapathError> {
         let (file, id) = Self::cgroup(cgroup)?;
-        let mut programs = Program::SOCKET_LB.to_vec();
-        programs.push(Program::SockOps);
-        self.attach("cgroup", id, file.as_raw_fd() as u32, &programs)
+        self.attach("cgroup", id, file.as_raw_fd() as u32, &Program::CGROUP)
     }
 
     /// Detaches what [`attach_cgroup`](Self::attach_cgroup) attached.
     pub fn detach_cgroup(&self, cgroup: &Path) -> Result<usize, DatapathError> {
         let (_file, id) = Self::cgroup(cgroup)?;
-        let mut programs = Program::SOCKET_LB.to_vec();
-        programs.push(Program::SockOps);
-        self.detach("cgroup", id, &programs)
+        self.detach("cgroup", id, &Program::CGROUP)
     }
 
     /// Attaches the XDP prefilter to the node interface `ifindex` (calling thread's network

@@ -89,24 +89,36 @@ fn same_decision(a: &PolicyEntry, b: &PolicyEntry) -> bool {
         == (b.proxy_port, b.flags, b.auth_type, b.lpm_prefix_length)
 }
 
-fn set_ready(endpoints: &mut EndpointMap, endpoint_id: u16, ready: bool) -> Result<bool, MapError> {
+/// Rewrites the flags of every entry of endpoint `endpoint_id` with `update`, writing only
+/// entries whose flags change. Returns whether the endpoint has any entry.
+fn update_flags(
+    endpoints: &mut EndpointMap,
+    endpoint_id: u16,
+    update: impl Fn(u16) -> u16,
+) -> Result<bool, MapError> {
     let mut found = false;
     for (key, mut info) in endpoints.entries()? {
         if info.endpoint_id != endpoint_id {
             continue;
         }
         found = true;
-        let flags = if ready {
-            info.flags | CIL_ENDPOINT_F_POLICY_READY
-        } else {
-            info.flags & !CIL_ENDPOINT_F_POLICY_READY
-        };
+        let flags = update(info.flags);
         if flags != info.flags {
             info.flags = flags;
             endpoints.insert(&key, &info)?;
         }
     }
     Ok(found)
+}
+
+fn set_ready(endpoints: &mut EndpointMap, endpoint_id: u16, ready: bool) -> Result<bool, MapError> {
+    update_flags(endpoints, endpoint_id, |flags| {
+        if ready {
+            flags | CIL_ENDPOINT_F_POLICY_READY
+        } else {
+            flags & !CIL_ENDPOINT_F_POLICY_READY
+        }
+    })
 }
 
 impl Datapath {
@@ -176,29 +188,17 @@ impl Datapath {
             }
         }
         // Enforcement flags and readiness in one write per endpoint entry.
-        let result = (|| -> Result<bool, MapError> {
-            let mut found = false;
-            for (key, mut info) in endpoints.entries()? {
-                if info.endpoint_id != endpoint_id {
-                    continue;
-                }
-                found = true;
-                let mut flags =
-                    info.flags & !(CIL_ENDPOINT_F_ENFORCE_INGRESS | CIL_ENDPOINT_F_ENFORCE_EGRESS);
-                if ingress_enforced {
-                    flags |= CIL_ENDPOINT_F_ENFORCE_INGRESS;
-                }
-                if egress_enforced {
-                    flags |= CIL_ENDPOINT_F_ENFORCE_EGRESS;
-                }
-                flags |= CIL_ENDPOINT_F_POLICY_READY;
-                if flags != info.flags {
-                    info.flags = flags;
-                    endpoints.insert(&key, &info)?;
-                }
+        let result = update_flags(&mut endpoints, endpoint_id, |flags| {
+            let mut flags =
+                flags & !(CIL_ENDPOINT_F_ENFORCE_INGRESS | CIL_ENDPOINT_F_ENFORCE_EGRESS);
+            if ingress_enforced {
+                flags |= CIL_ENDPOINT_F_ENFORCE_INGRESS;
             }
-            Ok(found)
-        })();
+            if egress_enforced {
+                flags |= CIL_ENDPOINT_F_ENFORCE_EGRESS;
+            }
+            flags | CIL_ENDPOINT_F_POLICY_READY
+        });
         match result {
             Ok(true) => Ok(stats),
             Ok(false) => Err(DatapathError::Sync {

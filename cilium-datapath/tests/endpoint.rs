@@ -709,6 +709,18 @@ fn synced_map_state_decides_and_failures_fail_closed() {
     let Some(mut env) = privileged_env("sync") else {
         return;
     };
+    // Syncs an engine-resolved policy into endpoint 7, with a proxy-port lookup.
+    let sync = |dp: &Datapath,
+                p: &cilium_policy::engine::EndpointPolicy,
+                proxy: &dyn Fn(&cilium_policy::mapstate::Redirect) -> Option<u16>| {
+        dp.sync_policy(
+            7,
+            &p.map_state,
+            p.ingress_enforced,
+            p.egress_enforced,
+            proxy,
+        )
+    };
     let mut engine = cilium_policy::engine::PolicyEngine::new(EngineConfig::default());
     engine
         .load_text(
@@ -737,16 +749,7 @@ spec:
         .unwrap();
     env.add_endpoint("10.0.0.1", 7, 1000, 0); // not ready until synced
     env.add_ipcache("10.0.0.2", 2000);
-    let stats = env
-        .dp
-        .sync_policy(
-            7,
-            &policy.map_state,
-            policy.ingress_enforced,
-            policy.egress_enforced,
-            &|_| None,
-        )
-        .unwrap();
+    let stats = sync(&env.dp, &policy, &|_| None).unwrap();
     assert_eq!(stats.entries, policy.map_state.len());
     let (a, b) = (v4("10.0.0.1"), v4("10.0.0.2"));
     assert_eq!(
@@ -758,16 +761,7 @@ spec:
         TC_ACT_SHOT
     );
     // A second sync of the same state writes nothing.
-    let again = env
-        .dp
-        .sync_policy(
-            7,
-            &policy.map_state,
-            policy.ingress_enforced,
-            policy.egress_enforced,
-            &|_| None,
-        )
-        .unwrap();
+    let again = sync(&env.dp, &policy, &|_| None).unwrap();
     assert_eq!((again.writes, again.removals), (0, 0));
 
     // A redirect with no proxy port cannot be enforced: the endpoint fails closed.
@@ -793,16 +787,7 @@ spec:
             &NamedPortTable::new(),
         )
         .unwrap();
-    let err = env
-        .dp
-        .sync_policy(
-            7,
-            &l7.map_state,
-            l7.ingress_enforced,
-            l7.egress_enforced,
-            &|_| None,
-        )
-        .unwrap_err();
+    let err = sync(&env.dp, &l7, &|_| None).unwrap_err();
     assert!(err.to_string().contains("endpoint 7 policy"), "{err}");
     let _ = env.drain();
     assert_eq!(
@@ -815,15 +800,7 @@ spec:
             .any(|e| matches!(e, Event::Drop(d) if d.hdr.subtype == CIL_DROP_EP_NOT_READY))
     );
     // With a proxy port the same state syncs, and the verdict carries the redirect.
-    env.dp
-        .sync_policy(
-            7,
-            &l7.map_state,
-            l7.ingress_enforced,
-            l7.egress_enforced,
-            &|_| Some(15001),
-        )
-        .unwrap();
+    sync(&env.dp, &l7, &|_| Some(15001)).unwrap();
     assert_eq!(
         env.run(Program::FromEndpoint, &packet(a, 4, b, 80, 6, SYN)),
         TC_ACT_OK

@@ -191,13 +191,13 @@ fn services_balance_through_socket_lb_and_tc() {
     let (tcp_names, udp_names, streams) = in_netns(&client.ns, || {
         let mut t = BTreeSet::new();
         let mut u = BTreeSet::new();
-        let mut streams: Vec<(TcpStream, String)> = Vec::new();
+        let mut streams: Vec<TcpStream> = Vec::new();
         for _ in 0..24 {
             let (name, peer) = tcp_ask(web, Duration::from_millis(1500)).expect("TC path TCP");
             assert_eq!(peer, web);
             t.insert(name.clone());
             let s = TcpStream::connect_timeout(&web, Duration::from_millis(1500)).unwrap();
-            streams.push((s, String::new()));
+            streams.push(s);
         }
         for _ in 0..24 {
             let (name, from) = udp_ask(dns).expect("TC path UDP");
@@ -210,7 +210,7 @@ fn services_balance_through_socket_lb_and_tc() {
     assert!(udp_names.len() >= 2, "{udp_names:?}");
     let mut streams: Vec<(std::io::BufReader<TcpStream>, String)> = streams
         .into_iter()
-        .map(|(s, _)| {
+        .map(|s| {
             s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
             let mut r = std::io::BufReader::new(s);
             let name = ask_kept(&mut r).expect("kept TC connection answers");
