@@ -351,3 +351,118 @@ fn random_updates_stay_consistent() {
         state = next;
     }
 }
+
+/// One random service of the set `a`..`d` (or `None`: it goes), as the random tests make them.
+fn random_service(rand: &mut dyn FnMut(u64) -> u64, which: usize, round: u32) -> Option<Service> {
+    let name = ["a", "b", "c", "d"][which];
+    if rand(4) == 0 {
+        return None;
+    }
+    let backends: Vec<u8> = (1..=12u8).filter(|_| rand(2) == 0).collect();
+    let mut svc = service(name, which as u8 + 1, &backends);
+    if rand(2) == 0 {
+        svc.algorithm = Algorithm::Random;
+    }
+    if rand(3) == 0 {
+        svc.service_type = ServiceType::NodePort;
+        svc.ext_traffic_policy = TrafficPolicy::Local;
+    }
+    for b in &mut svc.backends {
+        let i = match b.addr {
+            IpAddr::V4(a) => a.octets()[3],
+            IpAddr::V6(_) => unreachable!(),
+        };
+        b.node_local = i % 3 == 0;
+        b.weight = u16::from(i % 4 + 1);
+        if (u32::from(i) + round) % 5 == 0 {
+            b.state = BackendState::Terminating;
+        }
+    }
+    Some(svc)
+}
+
+/// In-place upserts and removals give exactly the operations and the state that a whole-set
+/// update and `diff` give, step after step (ids, tables, frontends, reference counts).
+#[test]
+fn in_place_changes_match_whole_set_diff() {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut rand = move |n: u64| {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+    };
+    let mut in_place = empty();
+    let mut maps = Maps::default();
+    let mut checked = [0usize; 2];
+    for round in 0..600u32 {
+        let which = rand(4) as usize;
+        let before = in_place.clone();
+        let ops = match random_service(&mut rand, which, round) {
+            Some(svc) => {
+                let whole = before.with_service(svc.clone());
+                let ops = in_place.upsert_service(svc);
+                match (whole, ops) {
+                    (Ok(whole), Ok(ops)) => {
+                        assert_eq!(in_place, whole, "round {round}");
+                        assert_eq!(ops, diff(&before, &whole), "round {round}");
+                        checked[0] += 1;
+                        ops
+                    }
+                    (Err(a), Err(b)) => {
+                        // With several conflicts each may name a different first one.
+                        assert_eq!(
+                            std::mem::discriminant(&a),
+                            std::mem::discriminant(&b),
+                            "round {round}: {a} / {b}"
+                        );
+                        assert_eq!(in_place, before, "a refused change changes nothing");
+                        continue;
+                    }
+                    (a, b) => panic!("round {round}: whole-set {a:?} but in place {b:?}"),
+                }
+            }
+            None => {
+                let id = ServiceId::new("default", ["a", "b", "c", "d"][which]);
+                let whole = before.without_service(&id).unwrap();
+                let ops = in_place.remove_service(&id);
+                assert_eq!(in_place, whole, "round {round}");
+                assert_eq!(ops, diff(&before, &whole), "round {round}");
+                checked[1] += 1;
+                ops
+            }
+        };
+        maps.apply(&ops);
+        assert!(maps.matches(&in_place));
+    }
+    assert!(checked[0] > 100 && checked[1] > 50, "{checked:?}");
+}
+
+#[test]
+fn in_place_conflicts_are_refused_and_change_nothing() {
+    let mut s = empty();
+    s.upsert_service(service("api", 1, &[1, 2])).unwrap();
+    let before = s.clone();
+    assert_eq!(
+        s.upsert_service(service("web", 1, &[3])).unwrap_err().to_string(),
+        "service default/web: frontend 10.96.0.1:80/TCP already belongs to service default/api"
+    );
+    let mut draining = service("web", 2, &[1]);
+    draining.backends[0].state = BackendState::Terminating;
+    assert_eq!(
+        s.upsert_service(draining).unwrap_err().to_string(),
+        "service default/web: backend 10.0.0.1:8080/TCP is terminating here but active in service default/api"
+    );
+    let mut bad = service("web", 2, &[1]);
+    bad.backends[0].port = 0;
+    assert!(matches!(
+        s.upsert_service(bad),
+        Err(LbStateError::Service { .. })
+    ));
+    assert_eq!(s, before);
+    // The service itself may change the state of a backend only it lists.
+    let mut api = service("api", 1, &[1, 2]);
+    api.backends[1].state = BackendState::Terminating;
+    let ops = s.upsert_service(api).unwrap();
+    assert_eq!(phases(&ops), [1, 2, 3]);
+}
