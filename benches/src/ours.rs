@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use cilium_datapath::{Datapath, DatapathConfig, LbSync, LbSyncStats};
 use cilium_lb::diff::LbState;
+use cilium_lb::model::{Service, ServiceId};
 
 use crate::services::BenchService;
 use crate::sys::{ScratchDir, pin_to_cpu, unique_name};
@@ -20,6 +21,9 @@ pub fn state(services: &[BenchService]) -> Result<LbState> {
         .update(services.iter().map(BenchService::to_model))
         .context("building the load-balancing state")
 }
+
+/// Entries of the service, backend and reverse-NAT maps in the benchmarks.
+pub const LB_MAP_MAX: u32 = 262_144;
 
 /// A datapath loaded for one benchmark run, with its pins under
 /// `/sys/fs/bpf/cilrs-bench-<pid>-<tag>` and a thread draining its events (on `drain_cpu`);
@@ -37,8 +41,10 @@ impl OursLb {
     /// Loads the datapath; its service maps start empty.
     pub fn load(tag: &str, drain_cpu: usize) -> Result<Self> {
         let pins = ScratchDir::new(PathBuf::from(format!("/sys/fs/bpf/{}", unique_name(tag))));
-        let mut dp =
-            Datapath::load(&DatapathConfig::new(pins.path())).context("loading the datapath")?;
+        let mut config = DatapathConfig::new(pins.path());
+        // Room for 30k services with several backend slots each (Cilium: --bpf-lb-map-max).
+        config.lb_map_max = LB_MAP_MAX;
+        let mut dp = Datapath::load(&config).context("loading the datapath")?;
         let lb = LbSync::new(&dp).context("opening the service maps")?;
         let stop = Arc::new(AtomicBool::new(false));
         let drainer = dp.take_events().map(|mut ring| {
@@ -77,6 +83,24 @@ impl OursLb {
         let stats = lb
             .apply(state)
             .context("applying the load-balancing state")?;
+        Ok((t0.elapsed(), stats))
+    }
+}
+
+impl OursLb {
+    /// Adds or replaces one service in place; returns the time it took and what it wrote.
+    pub fn upsert_service(&mut self, svc: Service) -> Result<(Duration, LbSyncStats)> {
+        let lb = self.lb.as_mut().expect("loaded");
+        let t0 = Instant::now();
+        let stats = lb.upsert_service(svc).context("adding a service")?;
+        Ok((t0.elapsed(), stats))
+    }
+
+    /// Removes one service in place; returns the time it took and what it wrote.
+    pub fn remove_service(&mut self, id: &ServiceId) -> Result<(Duration, LbSyncStats)> {
+        let lb = self.lb.as_mut().expect("loaded");
+        let t0 = Instant::now();
+        let stats = lb.remove_service(id).context("removing a service")?;
         Ok((t0.elapsed(), stats))
     }
 }

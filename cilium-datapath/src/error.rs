@@ -73,6 +73,9 @@ pub enum DatapathError {
         #[source]
         source: std::io::Error,
     },
+    /// A load-balancing change was refused (invalid service, conflict); nothing was written.
+    #[error(transparent)]
+    Service(Box<cilium_lb::diff::LbStateError>),
     /// A desired state could not be written; see the error for what. An endpoint whose policy
     /// this concerns has been left failing closed (its policy-ready flag cleared).
     #[error("sync {what}: {reason}")]
@@ -85,4 +88,10 @@ pub enum DatapathError {
         #[source]
         source: Option<MapError>,
     },
+}
+
+impl From<cilium_lb::diff::LbStateError> for DatapathError {
+    fn from(e: cilium_lb::diff::LbStateError) -> Self {
+        DatapathError::Service(Box::new(e))
+    }
 }

@@ -52,6 +52,11 @@ pub struct DatapathConfig {
     /// Translate service frontends in the endpoint TC programs too (for clients socket LB
     /// does not cover).
     pub tc_service_lb: bool,
+    /// Entries of the service, backend, reverse-NAT and affinity maps (Cilium's
+    /// `--bpf-lb-map-max`, default 65536). The service map holds one entry per frontend plus
+    /// one per backend slot: 30k services with 2 backends need 90k. Fixed when the maps are
+    /// first made; a restart on existing pins keeps their size.
+    pub lb_map_max: u32,
 }
 
 impl DatapathConfig {
@@ -69,6 +74,7 @@ impl DatapathConfig {
             maglev_table_size: consts::CIL_MAGLEV_DEFAULT_TABLE_SIZE,
             drop_notify_interval: Duration::from_secs(1),
             tc_service_lb: true,
+            lb_map_max: consts::CIL_LB_MAP_DEFAULT_MAX,
         }
     }
 }
@@ -287,6 +293,12 @@ impl Datapath {
                 ),
             });
         }
+        if !(1..=1 << 24).contains(&config.lb_map_max) {
+            return Err(DatapathError::Config {
+                field: "lb_map_max",
+                reason: format!("{} is not in 1..=16777216", config.lb_map_max),
+            });
+        }
         // The Maglev outer map is made here, since its inner size is a run-time setting.
         let maglev_pin = config.pin_dir.join(pins::MAGLEV);
         if maglev_pin.exists() {
@@ -303,6 +315,10 @@ impl Datapath {
         for object in Object::ALL {
             let ebpf = EbpfLoader::new()
                 .default_map_pin_directory(&config.pin_dir)
+                .map_max_entries("cil_services", config.lb_map_max)
+                .map_max_entries("cil_backends", config.lb_map_max)
+                .map_max_entries("cil_rev_nat", config.lb_map_max)
+                .map_max_entries("cil_affinity", config.lb_map_max)
                 .override_global("cil_ct_timeout_tcp", &config.ct_timeout_tcp, true)
                 .override_global("cil_ct_timeout_syn", &config.ct_timeout_syn, true)
                 .override_global("cil_ct_timeout_fin", &config.ct_timeout_fin, true)

@@ -207,6 +207,43 @@ impl MaglevMap {
         }
     }
 
+    /// Installs several tables (as [`set_table`](Self::set_table) each), the kernel's outer
+    /// map written in batches: one wait for running programs per batch rather than one per
+    /// table. Stops at the first failure.
+    pub fn set_tables(&mut self, tables: &[(u16, &[u32])]) -> Result<(), MapError> {
+        if let Some((_, t)) = tables
+            .iter()
+            .find(|(_, t)| t.len() != self.table_size as usize)
+        {
+            return Err(MapError::ValueSize {
+                map: self.name.clone(),
+                size: t.len() * 4,
+                expected: self.table_size as usize * 4,
+            });
+        }
+        if let Tables::Memory(_) = self.tables {
+            for (index, table) in tables {
+                self.set_table(*index, table)?;
+            }
+            return Ok(());
+        }
+        let mut inner = Vec::with_capacity(tables.len());
+        for (index, table) in tables {
+            let mut map = inner_array(&format!("{}[{index}]", self.name), self.table_size)?;
+            map.update(
+                &0u32.to_ne_bytes(),
+                bytemuck::cast_slice(table),
+                UpdateFlags::Any,
+            )?;
+            inner.push((outer_key(*index), map));
+        }
+        let Tables::Kernel(outer) = &mut self.tables else {
+            unreachable!("memory tables handled above");
+        };
+        let refs: Vec<(u32, &KernelMap)> = inner.iter().map(|(k, m)| (*k, m)).collect();
+        outer.set_batch(&refs)
+    }
+
     /// The table of the service `rev_nat_index`.
     pub fn get_table(&self, rev_nat_index: u16) -> Result<Option<Vec<u32>>, MapError> {
         match &self.tables {

@@ -61,6 +61,21 @@ impl MapOfMaps {
             .update(&key.to_ne_bytes(), &fd.to_ne_bytes(), UpdateFlags::Any)
     }
 
+    /// Points each key at its inner map, in order, in batches (`BPF_MAP_UPDATE_BATCH`): the
+    /// kernel waits for running programs to let go of replaced inner maps once per batch
+    /// instead of once per update. Stops at the first failure
+    /// ([`MapError::BatchIncomplete`] says how many were applied).
+    pub fn set_batch(&mut self, entries: &[(u32, &KernelMap)]) -> Result<(), MapError> {
+        let raw: Vec<(Vec<u8>, Vec<u8>)> = entries
+            .iter()
+            .map(|(key, inner)| {
+                let fd = inner.map_data().fd().as_fd().as_raw_fd() as u32;
+                (key.to_ne_bytes().to_vec(), fd.to_ne_bytes().to_vec())
+            })
+            .collect();
+        self.store.update_batch(&raw)
+    }
+
     /// The kernel id of the inner map at `key`.
     pub fn inner_id(&self, key: u32) -> Result<Option<u32>, MapError> {
         Ok(self

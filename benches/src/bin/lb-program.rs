@@ -7,9 +7,12 @@
 //!     [--modes ours,iptables-legacy,iptables-nft]
 //! ```
 //!
-//! - ours, full: `LbSync::apply` of the N-service state on a freshly loaded datapath (empty
-//!   maps); add one: `apply` of the state with one more service. The time to compute the
-//!   states (`LbState::update` / `with_service`, pure Rust, O(N)) is reported beside it.
+//! - ours, full: building the N-service `LbState` from the service models and
+//!   `LbSync::apply` of it on a freshly loaded datapath (empty maps), timed together; the
+//!   state-building part is reported beside it. Add one / remove one: `LbSync::upsert_service`
+//!   / `remove_service` of one more service at N (in place: state change and map writes).
+//! - ours-maglev: the same with every service on the Maglev algorithm (tables of the default
+//!   16381 entries, one per service); only for N ≤ 1000 (a table is 64 KiB of kernel memory).
 //! - iptables, full: `iptables-restore` of kube-proxy's whole ruleset into a fresh namespace;
 //!   add one: `iptables-restore --noflush` of what kube-proxy ≥ 1.26 writes then — all of
 //!   `KUBE-SERVICES` (and the other fixed chains) plus the new service's chains. Wall time of
@@ -20,7 +23,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use cilium_benches::ours::{self, OursLb};
+use cilium_benches::ours::OursLb;
 use cilium_benches::report::{Table, median, ms, num, ratio, today_utc};
 use cilium_benches::services::{BenchService, kube_proxy_add_one, kube_proxy_full, services};
 use cilium_benches::sys::{
@@ -32,6 +35,7 @@ use serde_json::json;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Mode {
     Ours,
+    OursMaglev,
     IptablesLegacy,
     IptablesNft,
 }
@@ -40,6 +44,7 @@ impl Mode {
     fn name(self) -> &'static str {
         match self {
             Mode::Ours => "ours",
+            Mode::OursMaglev => "ours-maglev",
             Mode::IptablesLegacy => "iptables-legacy",
             Mode::IptablesNft => "iptables-nft",
         }
@@ -48,9 +53,12 @@ impl Mode {
     fn parse(s: &str) -> Result<Self> {
         Ok(match s {
             "ours" => Mode::Ours,
+            "ours-maglev" => Mode::OursMaglev,
             "iptables-legacy" => Mode::IptablesLegacy,
             "iptables-nft" => Mode::IptablesNft,
-            other => bail!("--modes: unknown mode {other:?} (ours, iptables-legacy, iptables-nft)"),
+            other => bail!(
+                "--modes: unknown mode {other:?} (ours, ours-maglev, iptables-legacy, iptables-nft)"
+            ),
         })
     }
 
@@ -58,13 +66,14 @@ impl Mode {
         match self {
             Mode::IptablesLegacy => Some(("iptables-legacy-restore", "iptables-legacy-save")),
             Mode::IptablesNft => Some(("iptables-nft-restore", "iptables-nft-save")),
-            Mode::Ours => None,
+            Mode::Ours | Mode::OursMaglev => None,
         }
     }
 }
 
 struct Args {
     services: Vec<usize>,
+    backends: usize,
     runs: usize,
     modes: Vec<Mode>,
 }
@@ -72,8 +81,14 @@ struct Args {
 fn parse_args() -> Result<Args> {
     let mut args = Args {
         services: vec![1000, 10_000, 30_000],
+        backends: 2,
         runs: 3,
-        modes: vec![Mode::Ours, Mode::IptablesLegacy, Mode::IptablesNft],
+        modes: vec![
+            Mode::Ours,
+            Mode::OursMaglev,
+            Mode::IptablesLegacy,
+            Mode::IptablesNft,
+        ],
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -86,6 +101,7 @@ fn parse_args() -> Result<Args> {
                     .collect::<Result<_>>()?
             }
             "--runs" => args.runs = value()?.parse()?,
+            "--backends" => args.backends = value()?.parse()?,
             "--modes" => {
                 args.modes = value()?
                     .split(',')
@@ -98,6 +114,9 @@ fn parse_args() -> Result<Args> {
     if args.services.iter().any(|&n| n == 0 || n >= 60_000) || args.runs == 0 {
         bail!("--services: each N in 1..60000; --runs at least 1");
     }
+    if !(1..=16).contains(&args.backends) {
+        bail!("--backends: 1 to 16");
+    }
     args.modes.sort_unstable();
     args.modes.dedup();
     Ok(args)
@@ -107,10 +126,10 @@ fn parse_args() -> Result<Args> {
 struct Cell {
     full: Vec<f64>,
     add: Vec<f64>,
+    /// Ours: remove one service at N.
+    remove: Vec<f64>,
+    /// Ours: building the N-service state (part of `full`).
     compute_full: Vec<f64>,
-    compute_add: Vec<f64>,
-    /// `cilium_lb::diff::diff` of the add-one step alone.
-    diff_add: Vec<f64>,
     /// Map entries our sync wrote (full, add one).
     writes: Option<(usize, usize)>,
 }
@@ -135,8 +154,8 @@ fn main() -> Result<()> {
     let mut cells: BTreeMap<(usize, Mode), Cell> = BTreeMap::new();
     let mut seq = 0;
     for &n in &args.services {
-        let svcs = services(n, 1);
-        let added = BenchService::new(n, 1);
+        let svcs = services(n, args.backends);
+        let added = BenchService::new(n, args.backends);
         let mut all = svcs.clone();
         all.push(added.clone());
         let full_rules = scratch.path().join(format!("full-{n}.txt"));
@@ -145,6 +164,9 @@ fn main() -> Result<()> {
         std::fs::write(&add_rules, kube_proxy_add_one(&all, &added))?;
         for run_no in 0..args.runs {
             for &mode in &args.modes {
+                if mode == Mode::OursMaglev && n > 1000 {
+                    continue;
+                }
                 check_interrupted()?;
                 seq += 1;
                 eprintln!("N={n} run {}/{} {}", run_no + 1, args.runs, mode.name());
@@ -162,30 +184,36 @@ fn main() -> Result<()> {
                     cell.full.push(ms(full));
                     cell.add.push(ms(add));
                 } else {
+                    let maglev = mode == Mode::OursMaglev;
+                    let model = |s: &BenchService| {
+                        let mut m = s.to_model();
+                        if maglev {
+                            m.algorithm = cilium_lb::model::Algorithm::Maglev;
+                        }
+                        m
+                    };
+                    let models: Vec<_> = svcs.iter().map(model).collect();
+                    let mut lb = OursLb::load(&format!("p{seq}"), 0)?;
                     let t0 = Instant::now();
-                    let state = ours::state(&svcs)?;
+                    let state = cilium_lb::diff::LbState::default()
+                        .update(models)
+                        .context("building the load-balancing state")?;
                     let compute_full = t0.elapsed();
-                    let t0 = Instant::now();
-                    let next = state
-                        .with_service(added.to_model())
-                        .context("adding a service")?;
-                    let compute_add = t0.elapsed();
-                    // The pure part of the incremental sync, timed on its own.
-                    let t0 = Instant::now();
-                    let ops = cilium_lb::diff::diff(&state, &next).len();
-                    cell.diff_add.push(ms(t0.elapsed()));
-                    if ops == 0 {
+                    let (apply, full_stats) = lb.apply(state)?;
+                    let (add, add_stats) = lb.upsert_service(model(&added))?;
+                    if add_stats.operations == 0 {
                         bail!("adding a service gave no operation");
                     }
-                    let mut lb = OursLb::load(&format!("p{seq}"), 0)?;
-                    let (full, full_stats) = lb.apply(state)?;
-                    let (add, add_stats) = lb.apply(next)?;
+                    let (remove, remove_stats) = lb.remove_service(&model(&added).id())?;
+                    if remove_stats.removals == 0 {
+                        bail!("removing a service removed nothing");
+                    }
                     cell.writes = Some((full_stats.writes, add_stats.writes));
                     drop(lb);
-                    cell.full.push(ms(full));
+                    cell.full.push(ms(compute_full + apply));
                     cell.add.push(ms(add));
+                    cell.remove.push(ms(remove));
                     cell.compute_full.push(ms(compute_full));
-                    cell.compute_add.push(ms(compute_add));
                 }
             }
         }
@@ -200,11 +228,11 @@ fn print_results(args: &Args, cells: &BTreeMap<(usize, Mode), Cell>) {
         "mode",
         "program N ms",
         "add one ms",
+        "remove one ms",
         "program N vs ours",
         "add one vs ours",
-        "ours: compute state ms (N / add one)",
+        "ours: of which state ms",
         "ours: map writes (N / add one)",
-        "ours: diff of add one ms",
     ]);
     let mut rows = Vec::new();
     let med = |v: &Vec<f64>| if v.is_empty() { f64::NAN } else { median(v) };
@@ -217,23 +245,24 @@ fn print_results(args: &Args, cells: &BTreeMap<(usize, Mode), Cell>) {
         let compute = if c.compute_full.is_empty() {
             "-".to_owned()
         } else {
-            format!(
-                "{} / {}",
-                num(med(&c.compute_full), 1),
-                num(med(&c.compute_add), 1)
-            )
+            num(med(&c.compute_full), 1)
         };
+        let remove = med(&c.remove);
         table.row(vec![
             n.to_string(),
             mode.name().to_owned(),
             num(full, if full < 10.0 { 2 } else { 1 }),
             num(add, if add < 10.0 { 3 } else { 1 }),
+            if remove.is_nan() {
+                "-".to_owned()
+            } else {
+                num(remove, 3)
+            },
             ratio(rf),
             ratio(ra),
             compute,
             c.writes
                 .map_or("-".to_owned(), |(f, a)| format!("{f} / {a}")),
-            num(med(&c.diff_add), 2),
         ]);
         rows.push(json!({
             "services": n,
@@ -242,9 +271,8 @@ fn print_results(args: &Args, cells: &BTreeMap<(usize, Mode), Cell>) {
             "add_one_ms": add,
             "program_vs_ours": rf,
             "add_one_vs_ours": ra,
+            "remove_one_ms": if remove.is_nan() { None } else { Some(remove) },
             "compute_state_ms": if c.compute_full.is_empty() { None } else { Some(med(&c.compute_full)) },
-            "compute_add_ms": if c.compute_add.is_empty() { None } else { Some(med(&c.compute_add)) },
-            "diff_add_ms": if c.diff_add.is_empty() { None } else { Some(med(&c.diff_add)) },
             "map_writes": c.writes.map(|(f, a)| json!({"full": f, "add_one": a})),
             "runs": c.full.len(),
         }));
