@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// Entry files, one per attach point.
-const PROGRAMS: &[&str] = &["bpf_lxc", "bpf_sock", "bpf_sockops", "bpf_xdp"];
+const PROGRAMS: &[&str] = &["bpf_lxc", "bpf_host", "bpf_sock", "bpf_sockops", "bpf_xdp"];
 
 fn find_clang() -> Result<String, String> {
     if let Ok(c) = std::env::var("CLANG") {

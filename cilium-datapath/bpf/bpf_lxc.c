@@ -24,6 +24,7 @@
 #include "lib/policy.h"
 #include "lib/events.h"
 #include "lib/lb.h"
+#include "lib/service.h"
 
 static __always_inline struct cil_endpoint_info *cil_endpoint(__be32 addr)
 {
@@ -50,81 +51,6 @@ static __always_inline __u32 cil_identity_of(__be32 addr)
 	cil_addr4(k.addr, addr);
 	v = bpf_map_lookup_elem(&cil_ipcache, &k);
 	return v ? v->identity : CIL_ID_WORLD;
-}
-
-static __always_inline int cil_drop(struct __sk_buff *skb, const struct cil_pkt *p, __u8 reason, __u16 ep_id,
-				    __u32 src_id, __u32 dst_id, __u8 dir)
-{
-	cil_count(reason, dir, p->len);
-	if (cil_drop_notify_allowed(p, dir))
-		cil_emit_drop(p, reason, ep_id, src_id, dst_id, skb->ifindex, dir);
-	return TC_ACT_SHOT;
-}
-
-/*
- * Service translation of a packet the endpoint sends. No service: 0 and `x` stays zero.
- * Otherwise the packet is rewritten to the flow's backend (sticky through the service
- * conntrack entry; affinity and algorithm for a new flow) and `x` says from what.
- */
-static __always_inline int cil_service_xlate(struct __sk_buff *skb, struct cil_pkt *p, __u32 now, struct cil_xlate *x)
-{
-	struct cil_service_key k;
-	struct cil_service_value *svc;
-	struct cil_affinity_key ak;
-	struct cil_ct_entry *se, fresh;
-	struct cil_ct_key ck;
-	struct cil_backend *b = 0;
-	__u32 id = 0, hash;
-
-	if (!cil_tc_service_lb || (p->protocol != IPPROTO_TCP && p->protocol != IPPROTO_UDP))
-		return 0;
-	cil_svc_key(&k, p->daddr, bpf_htons(p->dport), p->protocol);
-	svc = cil_lb_lookup(&k);
-	if (!svc)
-		return 0;
-	cil_ct_key(&ck, p, 0, CIL_CT_F_EGRESS | CIL_CT_F_SERVICE);
-	se = bpf_map_lookup_elem(&cil_ct, &ck);
-	if (se && se->lifetime >= now && se->rev_nat_index == svc->rev_nat_index) {
-		id = se->backend_id;
-		b = cil_lb_backend(id);
-	}
-	if (b) {
-		cil_ct_touch(se, p, 0, now);
-	} else {
-		if (svc->count == 0)
-			return -CIL_DROP_NO_SERVICE;
-		__builtin_memset(&ak, 0, sizeof(ak));
-		cil_addr4(ak.client, p->saddr);
-		ak.rev_nat_index = svc->rev_nat_index;
-		ak.family = CIL_FAMILY_IPV4;
-		hash = cil_mix32(cil_mix32(cil_mix32(p->protocol, p->saddr), p->daddr),
-				 ((__u32)p->sport << 16) | p->dport);
-		b = cil_lb_pick(&k, svc, cil_fmix32(hash), &ak, &id);
-		if (!b)
-			return -CIL_DROP_NO_SERVICE;
-		__builtin_memset(&fresh, 0, sizeof(fresh));
-		fresh.rev_nat_index = svc->rev_nat_index;
-		fresh.backend_id = id;
-		cil_ct_touch(&fresh, p, 0, now);
-		if (bpf_map_update_elem(&cil_ct, &ck, &fresh, BPF_ANY) < 0)
-			return -CIL_DROP_CT_CREATE_FAILED;
-	}
-	x->orig_daddr = p->daddr;
-	x->orig_dport = bpf_htons(p->dport);
-	x->rev_nat_index = svc->rev_nat_index;
-	x->backend_id = id;
-	return cil_nat4(skb, p, 1, cil_addr4_of(b->addr), b->port);
-}
-
-/* Reverse NAT of a reply: its source becomes the frontend the client connected to. */
-static __always_inline int cil_rev_nat_xlate(struct __sk_buff *skb, struct cil_pkt *p, __u16 rev_nat_index)
-{
-	struct cil_rev_nat_key k = { .rev_nat_index = rev_nat_index };
-	struct cil_rev_nat_value *v = bpf_map_lookup_elem(&cil_rev_nat, &k);
-
-	if (!v)
-		return -CIL_DROP_NO_SERVICE;
-	return cil_nat4(skb, p, 0, cil_addr4_of(v->addr), v->port);
 }
 
 /*
@@ -216,7 +142,7 @@ int cil_from_endpoint(struct __sk_buff *skb)
 	if (!ep || ep->ifindex != skb->ifindex)
 		return cil_drop(skb, &p, CIL_DROP_INVALID_SIP, 0, 0, 0, CIL_DIR_EGRESS);
 	__builtin_memset(&x, 0, sizeof(x));
-	r = cil_service_xlate(skb, &p, now, &x);
+	r = cil_service_xlate(skb, &p, now, &x, CIL_CT_F_EGRESS, 0);
 	if (r < 0)
 		return cil_drop(skb, &p, -r, ep->endpoint_id, ep->identity, 0, CIL_DIR_EGRESS);
 	return cil_handle(skb, &p, ep, cil_identity_of(p.daddr), CIL_DIR_EGRESS, &x, now);

@@ -46,3 +46,7 @@ pub static SOCKOPS_OBJECT: &[u8] =
     aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/bpf_sockops.o"));
 /// The compiled XDP prefilter (`bpf/bpf_xdp.c`).
 pub static XDP_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/bpf_xdp.o"));
+
+/// The compiled node-interface object (`bpf_host.c`: NodePort translation and its reverse NAT).
+pub static HOST_OBJECT: &[u8] =
+    aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/bpf_host.o"));

@@ -83,17 +83,25 @@ impl DatapathConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Object {
     Lxc,
+    Host,
     Sock,
     SockOps,
     Xdp,
 }
 
 impl Object {
-    const ALL: [Object; 4] = [Object::Lxc, Object::Sock, Object::SockOps, Object::Xdp];
+    const ALL: [Object; 5] = [
+        Object::Lxc,
+        Object::Host,
+        Object::Sock,
+        Object::SockOps,
+        Object::Xdp,
+    ];
 
     fn bytes(self) -> &'static [u8] {
         match self {
             Object::Lxc => crate::LXC_OBJECT,
+            Object::Host => crate::HOST_OBJECT,
             Object::Sock => crate::SOCK_OBJECT,
             Object::SockOps => crate::SOCKOPS_OBJECT,
             Object::Xdp => crate::XDP_OBJECT,
@@ -103,6 +111,7 @@ impl Object {
     fn file(self) -> &'static str {
         match self {
             Object::Lxc => "bpf_lxc.o",
+            Object::Host => "bpf_host.o",
             Object::Sock => "bpf_sock.o",
             Object::SockOps => "bpf_sockops.o",
             Object::Xdp => "bpf_xdp.o",
@@ -131,11 +140,17 @@ pub enum Program {
     SockOps,
     /// XDP on a node interface: the CIDR prefilter.
     XdpPrefilter,
+    /// TC ingress of a node interface: NodePort (and other externally exposed) frontends
+    /// translated to a backend.
+    FromNetdev,
+    /// TC egress of a node interface: replies of those flows get the frontend back as their
+    /// source.
+    ToNetdev,
 }
 
 impl Program {
     /// Every program.
-    pub const ALL: [Program; 8] = [
+    pub const ALL: [Program; 10] = [
         Program::FromEndpoint,
         Program::ToEndpoint,
         Program::SockConnect4,
@@ -144,6 +159,8 @@ impl Program {
         Program::SockGetpeername4,
         Program::SockOps,
         Program::XdpPrefilter,
+        Program::FromNetdev,
+        Program::ToNetdev,
     ];
 
     /// The programs [`Datapath::attach_cgroup`] attaches together to a cgroup: socket LB
@@ -167,6 +184,8 @@ impl Program {
             Self::SockGetpeername4 => "cil_sock4_getpeername",
             Self::SockOps => "cil_sockops",
             Self::XdpPrefilter => "cil_xdp_prefilter",
+            Self::FromNetdev => "cil_from_netdev",
+            Self::ToNetdev => "cil_to_netdev",
         }
     }
 
@@ -179,6 +198,7 @@ impl Program {
             | Self::SockGetpeername4 => Object::Sock,
             Self::SockOps => Object::SockOps,
             Self::XdpPrefilter => Object::Xdp,
+            Self::FromNetdev | Self::ToNetdev => Object::Host,
         }
     }
 
@@ -192,6 +212,8 @@ impl Program {
             Self::SockGetpeername4 => AttachType::Getpeername4,
             Self::SockOps => AttachType::SockOps,
             Self::XdpPrefilter => AttachType::Xdp,
+            Self::FromNetdev => AttachType::TcxIngress,
+            Self::ToNetdev => AttachType::TcxEgress,
         }
     }
 
@@ -206,6 +228,8 @@ impl Program {
             Self::SockGetpeername4 => "getpeername4",
             Self::SockOps => "sockops",
             Self::XdpPrefilter => "xdp-prefilter",
+            Self::FromNetdev => "from-netdev",
+            Self::ToNetdev => "to-netdev",
         }
     }
 
@@ -540,6 +564,27 @@ impl Datapath {
     pub fn detach_cgroup(&self, cgroup: &Path) -> Result<usize, DatapathError> {
         let (_file, id) = Self::cgroup(cgroup)?;
         self.detach("cgroup", id, &Program::CGROUP)
+    }
+
+    /// Attaches the node-interface programs (NodePort translation and its reverse NAT) to
+    /// the node interface `ifindex` (calling thread's network namespace), with TCX.
+    pub fn attach_netdev(&self, ifindex: u32) -> Result<(), DatapathError> {
+        self.attach(
+            "tc",
+            u64::from(ifindex),
+            ifindex,
+            &[Program::FromNetdev, Program::ToNetdev],
+        )
+    }
+
+    /// Detaches what [`attach_netdev`](Self::attach_netdev) attached; returns how many
+    /// attachments were removed.
+    pub fn detach_netdev(&self, ifindex: u32) -> Result<usize, DatapathError> {
+        self.detach(
+            "tc",
+            u64::from(ifindex),
+            &[Program::FromNetdev, Program::ToNetdev],
+        )
     }
 
     /// Attaches the XDP prefilter to the node interface `ifindex` (calling thread's network

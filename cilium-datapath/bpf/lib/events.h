@@ -96,6 +96,16 @@ static __always_inline void cil_emit_drop(const struct cil_pkt *p, __u8 reason, 
 	bpf_ringbuf_submit(e, 0);
 }
 
+/* Counts a drop, reports it (rate-limited per flow and direction), and drops. */
+static __always_inline int cil_drop(struct __sk_buff *skb, const struct cil_pkt *p, __u8 reason, __u16 ep_id,
+				    __u32 src_id, __u32 dst_id, __u8 dir)
+{
+	cil_count(reason, dir, p->len);
+	if (cil_drop_notify_allowed(p, dir))
+		cil_emit_drop(p, reason, ep_id, src_id, dst_id, skb->ifindex, dir);
+	return TC_ACT_SHOT;
+}
+
 static __always_inline void cil_emit_verdict(const struct cil_pkt *p, const struct cil_verdict *v, __u16 ep_id,
 					     __u32 remote_id, __u32 ifindex, __u8 dir)
 {
