@@ -29,7 +29,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
-use cilium_lb::diff::{FrontendEntry, LbOp, LbState, TableKey};
+use cilium_lb::diff::{BackendEntry, FrontendEntry, LbOp, LbState, TableKey};
 use cilium_lb::model::{
     Algorithm, Frontend, Service, ServiceId, ServiceType, SessionAffinity, TrafficPolicy,
 };
@@ -64,7 +64,7 @@ struct Written {
 
 /// The maps and what they hold, apart from the desired state.
 #[derive(Debug)]
-struct Writer<S: MapStore> {
+struct Writer<S: MapStore + Send> {
     services: ServiceMap<S>,
     backends: BackendMap<S>,
     rev_nat: RevNatMap<S>,
@@ -76,7 +76,7 @@ struct Writer<S: MapStore> {
 
 /// Applies load-balancing states to the datapath's maps (or to in-memory twins of them).
 #[derive(Debug)]
-pub struct LbSync<S: MapStore = KernelMap> {
+pub struct LbSync<S: MapStore + Send = KernelMap> {
     maps: Writer<S>,
     state: LbState,
     /// The maps may hold entries the state does not explain: a previous instance's
@@ -153,6 +153,12 @@ fn service_value(entry: &FrontendEntry, rev_nat_index: u16) -> abi::ServiceValue
     }
 }
 
+fn backend_value(b: &BackendEntry) -> abi::Backend {
+    let mut value = abi::Backend::new(b.key.addr, b.key.port, b.key.protocol.as_u8());
+    value.state = b.state.as_u8();
+    value
+}
+
 fn batch_error(what: &str, e: MapError) -> DatapathError {
     sync_error(what.to_owned(), e)
 }
@@ -182,7 +188,7 @@ impl LbSync<MemoryMap> {
     }
 }
 
-impl<S: MapStore> LbSync<S> {
+impl<S: MapStore + Send> LbSync<S> {
     /// A sync over these maps, starting from what they hold (see [`LbSync::new`]).
     pub fn from_maps(
         services: ServiceMap<S>,
@@ -264,6 +270,9 @@ impl<S: MapStore> LbSync<S> {
         self.check_table_size(&new)?;
         let mut stats = if self.dirty {
             self.maps.rewrite(&new)?
+        } else if self.state.services().is_empty() {
+            // A first sync: everything is new, no diff to compute.
+            self.maps.write_all(&new)?
         } else {
             let ops = diff(&self.state, &new);
             let mut stats = LbSyncStats {
@@ -377,7 +386,7 @@ impl<S: MapStore> LbSync<S> {
     }
 }
 
-impl<S: MapStore> Writer<S> {
+impl<S: MapStore + Send> Writer<S> {
     fn allocate_rev_nat(&mut self) -> Result<u16, DatapathError> {
         for _ in 0..u16::MAX {
             let candidate = self.next_rev_nat.max(1);
@@ -408,20 +417,12 @@ impl<S: MapStore> Writer<S> {
         let mut frontends = Vec::new();
         for op in ops {
             match op {
-                LbOp::UpsertBackend { id, backend } => {
-                    let mut value = abi::Backend::new(
-                        backend.key.addr,
-                        backend.key.port,
-                        backend.key.protocol.as_u8(),
-                    );
-                    value.state = backend.state.as_u8();
-                    backends.push((
-                        abi::BackendKey {
-                            backend_id: id.get(),
-                        },
-                        value,
-                    ));
-                }
+                LbOp::UpsertBackend { id, backend } => backends.push((
+                    abi::BackendKey {
+                        backend_id: id.get(),
+                    },
+                    backend_value(backend),
+                )),
                 LbOp::UpsertMaglevTable { table, entries } => {
                     // Frontends already written switch tables here; new ones get theirs
                     // with their own upsert, before their slot 0.
@@ -482,16 +483,27 @@ impl<S: MapStore> Writer<S> {
         self.flush_frontends(frontends, new, stats)
     }
 
+    /// Every entry of `new` written: what `diff` from an empty state would write, without
+    /// making the operations.
+    fn write_all(&mut self, new: &LbState) -> Result<LbSyncStats, DatapathError> {
+        let mut backends: Vec<_> = new
+            .backends()
+            .iter()
+            .map(|(id, b)| (abi::BackendKey { backend_id: id.get() }, backend_value(b)))
+            .collect();
+        let mut frontends: Vec<_> = new.frontends().iter().map(|(f, e)| (*f, e)).collect();
+        let mut stats = LbSyncStats {
+            operations: backends.len() + new.tables().len() + frontends.len(),
+            ..LbSyncStats::default()
+        };
+        self.flush(&mut backends, &mut Vec::new(), &mut frontends, new, &mut stats)?;
+        Ok(stats)
+    }
+
     /// Every entry of `new` rewritten from scratch, then every backend the maps hold that
     /// `new` does not have removed (frontends are swept by the caller).
     fn rewrite(&mut self, new: &LbState) -> Result<LbSyncStats, DatapathError> {
-        let empty = LbState::new(*new.maglev());
-        let ops = diff(&empty, new);
-        let mut stats = LbSyncStats {
-            operations: ops.len(),
-            ..LbSyncStats::default()
-        };
-        self.write(&ops, new, &mut stats)?;
+        let mut stats = self.write_all(new)?;
         let keep: BTreeSet<u32> = new.backends().keys().map(|id| id.get()).collect();
         for key in self.backends.keys()? {
             if !keep.contains(&key.backend_id) {
@@ -588,17 +600,24 @@ impl<S: MapStore> Writer<S> {
             );
             previous.push((*frontend, count, table.is_some()));
         }
-        self.rev_nat
-            .insert_batch(&rev_nat)
-            .map_err(|e| batch_error("reverse-NAT entries", e))?;
-        if !tables.is_empty() {
-            self.maglev
-                .set_tables(&tables)
-                .map_err(|e| batch_error("maglev tables", e))?;
-        }
-        self.services
-            .insert_batch(&slots)
-            .map_err(|e| batch_error("service backend slots", e))?;
+        // The reverse-NAT entries and tables, and the backend slots, go to different maps: in
+        // parallel when there are many.
+        let (rev, slot) = if rev_nat.len() + slots.len() >= PARALLEL_WRITES {
+            let (rev_nat_map, maglev, services) =
+                (&mut self.rev_nat, &mut self.maglev, &mut self.services);
+            std::thread::scope(|scope| {
+                let other = scope.spawn(|| services.insert_batch(&slots));
+                let rev = write_rev_nat(rev_nat_map, maglev, &rev_nat, &tables);
+                (rev, other.join().expect("a map write does not panic"))
+            })
+        } else {
+            (
+                write_rev_nat(&mut self.rev_nat, &mut self.maglev, &rev_nat, &tables),
+                self.services.insert_batch(&slots),
+            )
+        };
+        rev?;
+        slot.map_err(|e| batch_error("service backend slots", e))?;
         self.services
             .insert_batch(&slot0)
             .map_err(|e| batch_error("services", e))?;
@@ -662,6 +681,26 @@ impl<S: MapStore> Writer<S> {
         }
         Ok(())
     }
+}
+
+/// Writes at least this many entries split over two threads.
+const PARALLEL_WRITES: usize = 8192;
+
+fn write_rev_nat<S: MapStore>(
+    rev_nat: &mut RevNatMap<S>,
+    maglev: &mut MaglevMap,
+    entries: &[(abi::RevNatKey, abi::RevNatValue)],
+    tables: &[(u16, &[u32])],
+) -> Result<(), DatapathError> {
+    rev_nat
+        .insert_batch(entries)
+        .map_err(|e| batch_error("reverse-NAT entries", e))?;
+    if !tables.is_empty() {
+        maglev
+            .set_tables(tables)
+            .map_err(|e| batch_error("maglev tables", e))?;
+    }
+    Ok(())
 }
 
 /// The frontends of `new` that use `table`: the service's lookup frontends in its scope.
@@ -730,7 +769,7 @@ mod tests {
     }
 
     /// The maps hold exactly what the recorded state says, entry for entry.
-    fn assert_maps_hold_state<S: MapStore>(sync: &LbSync<S>) {
+    fn assert_maps_hold_state<S: MapStore + Send>(sync: &LbSync<S>) {
         let st = sync.state();
         let m = &sync.maps;
         let mut service_entries = 0;

@@ -353,10 +353,36 @@ impl MapStore for KernelMap {
     }
 
     fn update_batch(&mut self, entries: &[(Vec<u8>, Vec<u8>)]) -> Result<(), MapError> {
+        for (k, v) in entries {
+            self.check_sizes(k, Some(v))?;
+        }
+        let mut keys = Vec::with_capacity(entries.len() * self.spec.key_size as usize);
+        let mut values = Vec::with_capacity(entries.iter().map(|(_, v)| v.len()).sum());
+        for (k, v) in entries {
+            keys.extend_from_slice(k);
+            values.extend_from_slice(v);
+        }
+        self.update_batch_flat(&keys, &values)
+    }
+
+    fn update_batch_flat(&mut self, keys: &[u8], values: &[u8]) -> Result<(), MapError> {
+        let ks = self.spec.key_size as usize;
+        let vs = self.spec.stored_value_len(self.value_slots());
+        let total = keys.len() / ks.max(1);
+        if keys.len() != total * ks || values.len() != total * vs {
+            return Err(MapError::InvalidKey {
+                map: self.spec.name.clone(),
+                reason: format!(
+                    "batch of {} key bytes and {} value bytes is not whole {ks}-byte keys and \
+                     {vs}-byte values",
+                    keys.len(),
+                    values.len()
+                ),
+            });
+        }
         // LPM tries have no batch operations; do them one by one.
-        if self.spec.kind == MapKind::LpmTrie || entries.is_empty() {
-            let total = entries.len();
-            for (i, (k, v)) in entries.iter().enumerate() {
+        if self.spec.kind == MapKind::LpmTrie {
+            for (i, (k, v)) in keys.chunks(ks).zip(values.chunks(vs)).enumerate() {
                 self.update(k, v, UpdateFlags::Any)
                     .map_err(|e| MapError::BatchIncomplete {
                         map: self.spec.name.clone(),
@@ -367,31 +393,27 @@ impl MapStore for KernelMap {
             }
             return Ok(());
         }
-        for (k, v) in entries {
-            self.check_sizes(k, Some(v))?;
-        }
         let mut written = 0usize;
-        for chunk in entries.chunks(BATCH_CHUNK) {
-            let keys: Vec<u8> = chunk.iter().flat_map(|(k, _)| k.iter().copied()).collect();
-            let values: Vec<u8> = chunk.iter().flat_map(|(_, v)| v.iter().copied()).collect();
+        for (k, v) in keys.chunks(ks * BATCH_CHUNK).zip(values.chunks(vs * BATCH_CHUNK)) {
+            let count = k.len() / ks;
             let mut attr = BatchAttr {
-                keys: keys.as_ptr() as u64,
-                values: values.as_ptr() as u64,
-                count: chunk.len() as u32,
+                keys: k.as_ptr() as u64,
+                values: v.as_ptr() as u64,
+                count: count as u32,
                 map_fd: self.fd(),
                 ..Default::default()
             };
             let res = sys_bpf(BPF_MAP_UPDATE_BATCH, &mut attr);
             // The kernel writes back how many elements it processed.
-            let done = (attr.count as usize).min(chunk.len());
+            let done = (attr.count as usize).min(count);
             match res {
-                Ok(_) => written += chunk.len(),
+                Ok(_) => written += count,
                 Err(e) => {
                     written += done;
                     return Err(MapError::BatchIncomplete {
                         map: self.spec.name.clone(),
                         written,
-                        total: entries.len(),
+                        total,
                         source: Box::new(self.update_error(e)),
                     });
                 }

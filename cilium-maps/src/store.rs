@@ -192,6 +192,19 @@ pub trait MapStore {
     /// Every key, in the store's iteration order.
     fn keys(&self) -> Result<Vec<Vec<u8>>, MapError>;
 
+    /// [`update_batch`](Self::update_batch) of entries given as two contiguous buffers: the
+    /// keys back to back and the (stored-size) values back to back, in the same order.
+    fn update_batch_flat(&mut self, keys: &[u8], values: &[u8]) -> Result<(), MapError> {
+        let ks = self.spec().key_size as usize;
+        let vs = self.spec().stored_value_len(self.value_slots());
+        let entries: Vec<(Vec<u8>, Vec<u8>)> = keys
+            .chunks(ks.max(1))
+            .zip(values.chunks(vs.max(1)))
+            .map(|(k, v)| (k.to_vec(), v.to_vec()))
+            .collect();
+        self.update_batch(&entries)
+    }
+
     /// Applies `entries` in order with `BPF_ANY`; where the kernel offers batch updates for
     /// the map kind this is one syscall per chunk. Stops at the first failure and reports how
     /// many entries were applied ([`MapError::BatchIncomplete`]).

@@ -282,16 +282,17 @@ impl<D: MapDef, S: MapStore> Map<D, S> {
     /// Inserts every entry in order, with batch syscalls where the kernel has them. Stops at
     /// the first failure with [`MapError::BatchIncomplete`] saying how many were applied.
     pub fn insert_batch(&mut self, entries: &[Entry<D>]) -> Result<(), MapError> {
-        let raw: Vec<(Vec<u8>, Vec<u8>)> = entries
-            .iter()
-            .map(|(k, v)| {
-                (
-                    bytemuck::bytes_of(k).to_vec(),
-                    self.encode_value(&D::prepare(k, *v)),
-                )
-            })
-            .collect();
-        self.store.update_batch(&raw)
+        let mut keys = Vec::with_capacity(entries.len() * size_of::<D::Key>());
+        let mut values = Vec::with_capacity(entries.len() * size_of::<D::Value>());
+        for (k, v) in entries {
+            keys.extend_from_slice(bytemuck::bytes_of(k));
+            if D::KIND.is_per_cpu() {
+                values.extend_from_slice(&self.encode_value(&D::prepare(k, *v)));
+            } else {
+                values.extend_from_slice(bytemuck::bytes_of(&D::prepare(k, *v)));
+            }
+        }
+        self.store.update_batch_flat(&keys, &values)
     }
 
     /// Removes `key` (exact match); [`MapError::NotFound`] if absent.
