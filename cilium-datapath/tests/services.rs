@@ -193,10 +193,10 @@ fn services_balance_through_socket_lb_and_tc() {
         let mut u = BTreeSet::new();
         let mut streams: Vec<TcpStream> = Vec::new();
         for _ in 0..24 {
-            let (name, peer) = tcp_ask(web, Duration::from_millis(1500)).expect("TC path TCP");
+            let (name, peer) = tcp_ask(web, Duration::from_millis(3000)).expect("TC path TCP");
             assert_eq!(peer, web);
             t.insert(name.clone());
-            let s = TcpStream::connect_timeout(&web, Duration::from_millis(1500)).unwrap();
+            let s = TcpStream::connect_timeout(&web, Duration::from_millis(3000)).unwrap();
             streams.push(s);
         }
         for _ in 0..24 {
@@ -237,7 +237,7 @@ fn services_balance_through_socket_lb_and_tc() {
     }
     in_netns(&client.ns, || {
         for _ in 0..12 {
-            let (name, _) = tcp_ask(web, Duration::from_millis(1500)).expect("TC path TCP");
+            let (name, _) = tcp_ask(web, Duration::from_millis(3000)).expect("TC path TCP");
             assert_ne!(name, "b3");
         }
     });
