@@ -5,8 +5,9 @@
 //!
 //! What it is not: it writes no BPF map, opens no socket and reads no clock, file or
 //! environment (no tokio, aya or libc). `cilium-datapath` turns the operations of [`diff()`]
-//! into map updates; converting Kubernetes Services and EndpointSlices into [`model::Service`]s
-//! is the caller's job.
+//! into map updates. With the `k8s` feature, `k8s` converts a Kubernetes Service and its
+//! EndpointSlices (the `k8s-openapi` types) into [`model::Service`]s, still without I/O;
+//! watching the API server for them is the caller's job.
 //!
 //! Maglev here builds the same table as Cilium for the same table size, seed and backends
 //! (checked against Cilium's `TestReproducible` vector), in O(M + N) memory instead of
@@ -47,6 +48,8 @@
 
 pub mod cli;
 pub mod diff;
+#[cfg(feature = "k8s")]
+pub mod k8s;
 pub mod maglev;
 pub mod model;
 pub mod murmur3;

@@ -534,7 +534,10 @@ impl LbState {
             return None;
         }
         self.refs.remove(key);
-        let id = self.backend_ids.remove(key).expect("a listed backend has an id");
+        let id = self
+            .backend_ids
+            .remove(key)
+            .expect("a listed backend has an id");
         self.backends.remove(&id);
         Some(id)
     }
@@ -655,7 +658,10 @@ fn order_state_conflict(
 }
 
 /// What the datapath holds for one service: its Maglev tables and its frontend entries.
-type Derived = (BTreeMap<TableKey, Vec<u32>>, BTreeMap<Frontend, FrontendEntry>);
+type Derived = (
+    BTreeMap<TableKey, Vec<u32>>,
+    BTreeMap<Frontend, FrontendEntry>,
+);
 
 fn derive(
     config: &MaglevConfig,

@@ -374,7 +374,7 @@ fn random_service(rand: &mut dyn FnMut(u64) -> u64, which: usize, round: u32) ->
         };
         b.node_local = i % 3 == 0;
         b.weight = u16::from(i % 4 + 1);
-        if (u32::from(i) + round) % 5 == 0 {
+        if (u32::from(i) + round).is_multiple_of(5) {
             b.state = BackendState::Terminating;
         }
     }
@@ -444,7 +444,9 @@ fn in_place_conflicts_are_refused_and_change_nothing() {
     s.upsert_service(service("api", 1, &[1, 2])).unwrap();
     let before = s.clone();
     assert_eq!(
-        s.upsert_service(service("web", 1, &[3])).unwrap_err().to_string(),
+        s.upsert_service(service("web", 1, &[3]))
+            .unwrap_err()
+            .to_string(),
         "service default/web: frontend 10.96.0.1:80/TCP already belongs to service default/api"
     );
     let mut draining = service("web", 2, &[1]);
