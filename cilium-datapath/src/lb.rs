@@ -375,9 +375,10 @@ impl<S: MapStore + Send> LbSync<S> {
             Some(old) => self.state.upsert_service(old),
             None => Ok(self.state.remove_service(id)),
         };
-        let restored = back
-            .map_err(DatapathError::from)
-            .and_then(|ops| self.maps.write(&ops, &self.state, &mut LbSyncStats::default()));
+        let restored = back.map_err(DatapathError::from).and_then(|ops| {
+            self.maps
+                .write(&ops, &self.state, &mut LbSyncStats::default())
+        });
         if restored.is_err() {
             self.dirty = true;
             self.broken = true;
@@ -489,14 +490,27 @@ impl<S: MapStore + Send> Writer<S> {
         let mut backends: Vec<_> = new
             .backends()
             .iter()
-            .map(|(id, b)| (abi::BackendKey { backend_id: id.get() }, backend_value(b)))
+            .map(|(id, b)| {
+                (
+                    abi::BackendKey {
+                        backend_id: id.get(),
+                    },
+                    backend_value(b),
+                )
+            })
             .collect();
         let mut frontends: Vec<_> = new.frontends().iter().map(|(f, e)| (*f, e)).collect();
         let mut stats = LbSyncStats {
             operations: backends.len() + new.tables().len() + frontends.len(),
             ..LbSyncStats::default()
         };
-        self.flush(&mut backends, &mut Vec::new(), &mut frontends, new, &mut stats)?;
+        self.flush(
+            &mut backends,
+            &mut Vec::new(),
+            &mut frontends,
+            new,
+            &mut stats,
+        )?;
         Ok(stats)
     }
 
@@ -797,7 +811,13 @@ mod tests {
         assert_eq!(m.rev_nat.keys().unwrap().len(), st.frontends().len());
         let with_table = st.frontends().values().filter(|e| e.table.is_some());
         assert_eq!(m.maglev.services().unwrap().len(), with_table.count());
-        let mut ids: Vec<u32> = m.backends.keys().unwrap().iter().map(|k| k.backend_id).collect();
+        let mut ids: Vec<u32> = m
+            .backends
+            .keys()
+            .unwrap()
+            .iter()
+            .map(|k| k.backend_id)
+            .collect();
         ids.sort_unstable();
         let want: Vec<u32> = st.backends().keys().map(|id| id.get()).collect();
         assert_eq!(ids, want);
@@ -827,7 +847,8 @@ mod tests {
             let which = rand(6) as u8;
             let name = format!("svc{which}");
             if rand(5) == 0 {
-                sync.remove_service(&ServiceId::new("default", &name)).unwrap();
+                sync.remove_service(&ServiceId::new("default", &name))
+                    .unwrap();
             } else {
                 let backends: Vec<u8> = (1..=10u8).filter(|_| rand(2) == 0).collect();
                 let mut svc = service(&name, which + 1, &backends, rand(2) == 0);
@@ -854,7 +875,10 @@ mod tests {
         }
         // And a whole-state sync to something else.
         let next = state()
-            .update([service("svc1", 2, &[1, 2, 3], true), service("other", 9, &[4], false)])
+            .update([
+                service("svc1", 2, &[1, 2, 3], true),
+                service("other", 9, &[4], false),
+            ])
             .unwrap();
         sync.apply(next).unwrap();
         assert_maps_hold_state(&sync);
@@ -871,7 +895,8 @@ mod tests {
         )
         .unwrap();
         sync.upsert_service(service("a", 1, &[1, 2], true)).unwrap();
-        sync.upsert_service(service("b", 2, &[3, 4], false)).unwrap();
+        sync.upsert_service(service("b", 2, &[3, 4], false))
+            .unwrap();
         let before = sync.dump().unwrap();
         let state = sync.state().clone();
         let err = sync
@@ -883,11 +908,15 @@ mod tests {
         assert_eq!(sync.state().backends(), state.backends());
         assert_eq!(sync.dump().unwrap(), before);
         assert_maps_hold_state(&sync);
-        let err = sync.upsert_service(service("c", 3, &[6], false)).unwrap_err();
+        let err = sync
+            .upsert_service(service("c", 3, &[6], false))
+            .unwrap_err();
         assert!(err.to_string().contains("map full"), "{err}");
         assert_eq!(sync.dump().unwrap(), before);
         // A refused service writes nothing.
-        let err = sync.upsert_service(service("c", 1, &[6], false)).unwrap_err();
+        let err = sync
+            .upsert_service(service("c", 1, &[6], false))
+            .unwrap_err();
         assert!(matches!(err, DatapathError::Service(_)), "{err}");
         assert_eq!(sync.dump().unwrap(), before);
     }
@@ -896,7 +925,11 @@ mod tests {
     fn leftovers_of_a_previous_instance_are_swept() {
         let mut first = LbSync::in_memory(M);
         first
-            .apply(state().update([service("a", 1, &[1, 2], true), service("b", 2, &[3], false)]).unwrap())
+            .apply(
+                state()
+                    .update([service("a", 1, &[1, 2], true), service("b", 2, &[3], false)])
+                    .unwrap(),
+            )
             .unwrap();
         let maps = first.maps;
         let mut second =
@@ -904,7 +937,9 @@ mod tests {
         // A kept frontend keeps its reverse-NAT index.
         let a = Frontend::new(IpAddr::from([10, 96, 0, 1]), 80, Protocol::Tcp);
         let index = second.rev_nat_index(&a).unwrap();
-        second.upsert_service(service("a", 1, &[2, 7], true)).unwrap();
+        second
+            .upsert_service(service("a", 1, &[2, 7], true))
+            .unwrap();
         assert_eq!(second.rev_nat_index(&a), Some(index));
         // Service b and backends 1 and 3 are still there until the first whole sync.
         assert_eq!(second.service_map().keys().unwrap().len(), 3 + 2);

@@ -46,9 +46,25 @@ impl Outside {
             "-n", node, "link", "add", "cilnp", "type", "veth", "peer", "name", "eth0", "netns",
             &ns,
         ])?;
-        ip(&["-n", node, "addr", "add", &format!("{NODE_ADDR}/24"), "dev", "cilnp"])?;
+        ip(&[
+            "-n",
+            node,
+            "addr",
+            "add",
+            &format!("{NODE_ADDR}/24"),
+            "dev",
+            "cilnp",
+        ])?;
         ip(&["-n", node, "link", "set", "cilnp", "up"])?;
-        ip(&["-n", &ns, "addr", "add", &format!("{CLIENT_ADDR}/24"), "dev", "eth0"])?;
+        ip(&[
+            "-n",
+            &ns,
+            "addr",
+            "add",
+            &format!("{CLIENT_ADDR}/24"),
+            "dev",
+            "eth0",
+        ])?;
         ip(&["-n", &ns, "link", "set", "eth0", "up"])?;
         ip(&["-n", &ns, "link", "set", "lo", "up"])?;
         out.node_ifindex = ifindex(node, "cilnp");
@@ -138,7 +154,8 @@ fn nodeport_from_outside_the_node() {
         for pod in &topo.pods {
             dp.attach_endpoint(pod.ifindex).expect("attach endpoint");
         }
-        dp.attach_netdev(outside.node_ifindex).expect("attach node interface");
+        dp.attach_netdev(outside.node_ifindex)
+            .expect("attach node interface");
     });
     let ring_data = aya::maps::MapData::from_pin(topo.pin_dir.join("cil_events")).unwrap();
     let mut ring = aya::maps::RingBuf::try_from(aya::maps::Map::RingBuf(ring_data)).unwrap();
@@ -147,7 +164,12 @@ fn nodeport_from_outside_the_node() {
     web.ext_traffic_policy = TrafficPolicy::Cluster;
     let mut dns = service("dns", node_frontend(30053, Protocol::Udp), &backends, &[]);
     dns.algorithm = Algorithm::Maglev;
-    let mut sticky = service("sticky", node_frontend(30081, Protocol::Tcp), &backends, &[]);
+    let mut sticky = service(
+        "sticky",
+        node_frontend(30081, Protocol::Tcp),
+        &backends,
+        &[],
+    );
     sticky.affinity = SessionAffinity::ClientIp { timeout_secs: 60 };
     let mut local = service(
         "local",
@@ -156,7 +178,12 @@ fn nodeport_from_outside_the_node() {
         &["b2"],
     );
     local.ext_traffic_policy = TrafficPolicy::Local;
-    let mut nolocal = service("nolocal", node_frontend(30083, Protocol::Tcp), &backends, &[]);
+    let mut nolocal = service(
+        "nolocal",
+        node_frontend(30083, Protocol::Tcp),
+        &backends,
+        &[],
+    );
     nolocal.ext_traffic_policy = TrafficPolicy::Local;
     let mut lb = LbSync::new(&dp).unwrap();
     for svc in [web, dns, sticky, local, nolocal] {
@@ -169,7 +196,8 @@ fn nodeport_from_outside_the_node() {
         // (the handshake only completes if the replies come from it).
         let mut names = BTreeSet::new();
         for _ in 0..24 {
-            let (name, peer) = tcp_ask(at(30080), Duration::from_millis(1500)).expect("NodePort TCP");
+            let (name, peer) =
+                tcp_ask(at(30080), Duration::from_millis(1500)).expect("NodePort TCP");
             assert_eq!(peer, at(30080));
             names.insert(name);
         }
@@ -188,24 +216,42 @@ fn nodeport_from_outside_the_node() {
         for _ in 0..2 {
             for (&port, name) in &first {
                 let (again, _) = udp_from(port, at(30053)).expect("NodePort UDP again");
-                assert_eq!(&again, name, "5-tuple from port {port} stays on its backend");
+                assert_eq!(
+                    &again, name,
+                    "5-tuple from port {port} stays on its backend"
+                );
             }
         }
         assert!(flush_conntrack(&topo.pin_dir) > 0);
         for (&port, name) in &first {
             let (again, _) = udp_from(port, at(30053)).expect("NodePort UDP after CT flush");
-            assert_eq!(&again, name, "Maglev alone keeps port {port} on its backend");
+            assert_eq!(
+                &again, name,
+                "Maglev alone keeps port {port} on its backend"
+            );
         }
 
         // ClientIP affinity: every connection of this client on one backend.
         let names: BTreeSet<String> = (0..16)
-            .map(|_| tcp_ask(at(30081), Duration::from_millis(1500)).expect("affinity").0)
+            .map(|_| {
+                tcp_ask(at(30081), Duration::from_millis(1500))
+                    .expect("affinity")
+                    .0
+            })
             .collect();
-        assert_eq!(names.len(), 1, "affinity keeps the client on one backend: {names:?}");
+        assert_eq!(
+            names.len(),
+            1,
+            "affinity keeps the client on one backend: {names:?}"
+        );
 
         // externalTrafficPolicy=Local: only the node-local backend.
         let names: BTreeSet<String> = (0..16)
-            .map(|_| tcp_ask(at(30082), Duration::from_millis(1500)).expect("local").0)
+            .map(|_| {
+                tcp_ask(at(30082), Duration::from_millis(1500))
+                    .expect("local")
+                    .0
+            })
             .collect();
         assert_eq!(names, BTreeSet::from(["b2".to_owned()]));
     });
@@ -229,7 +275,10 @@ fn nodeport_from_outside_the_node() {
     let gone = in_netns(&outside.ns, || {
         std::net::TcpStream::connect_timeout(&at(30080), Duration::from_millis(500))
     });
-    assert!(gone.is_err(), "without the node programs nothing listens on the NodePort");
+    assert!(
+        gone.is_err(),
+        "without the node programs nothing listens on the NodePort"
+    );
     drop(lb);
     dp.teardown().expect("teardown");
     drop(outside);

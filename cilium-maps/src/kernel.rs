@@ -394,7 +394,10 @@ impl MapStore for KernelMap {
             return Ok(());
         }
         let mut written = 0usize;
-        for (k, v) in keys.chunks(ks * BATCH_CHUNK).zip(values.chunks(vs * BATCH_CHUNK)) {
+        for (k, v) in keys
+            .chunks(ks * BATCH_CHUNK)
+            .zip(values.chunks(vs * BATCH_CHUNK))
+        {
             let count = k.len() / ks;
             let mut attr = BatchAttr {
                 keys: k.as_ptr() as u64,
