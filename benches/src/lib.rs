@@ -8,6 +8,9 @@
 //!   datapath, each measuring ours and a peer (no load balancer, kube-proxy's iptables rules
 //!   through iptables-legacy and iptables-nft, no programs, a trivial program) in the same
 //!   run and printing the ratios; see `benches/README.md`.
+//! - `cargo run --release -p cilium-benches --bin maglev-build`: Maglev table build time,
+//!   extra memory, balance and disruption, ours against a straightforward reference (full
+//!   permutation array) in the same run (no root).
 //!
 //! This library holds what the system benchmarks share: namespaces and CPU pinning
 //! ([`sys`]), the three-namespace topology ([`topo`]), servers ([`servers`]), the benchmark

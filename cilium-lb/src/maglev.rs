@@ -18,8 +18,8 @@
 //! Cilium materialises every backend's permutation (an `N × M` array, and at least
 //! `(M / 100) × M` entries: about 20 MB at M = 16381). This builder never does: `perm[i][j]` is
 //! only ever read at increasing `j`, so each backend keeps its current position and its skip and
-//! steps `position = (position + skip) % M`. Working memory is the `M`-entry table plus a few
-//! words and the hash string per backend: **O(M + N)**.
+//! steps `position = (position + skip) % M`. Working memory is the `M`-entry table plus, per
+//! backend, its hash string and a few words: **O(M + N)**.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -191,11 +191,11 @@ impl MaglevConfig {
     ///
     /// It yields `M` distinct slots, computed on the fly (no storage).
     pub fn permutation(&self, hash_string: &str) -> Permutation {
-        let (offset, skip) = offset_and_skip(hash_string, self.seed_murmur(), self.table_size);
+        let (offset, skip) =
+            offset_and_skip(hash_string.as_bytes(), self.seed_murmur(), self.table_size);
         Permutation {
             position: offset,
-            skip,
-            size: self.table_size,
+            step: Step::new(skip, self.table_size),
             remaining: self.table_size,
         }
     }
@@ -272,16 +272,77 @@ impl MaglevBackend {
 /// assert_eq!(v6, "[[2001:db8::1]:53/UDP/i,State:active]");
 /// ```
 pub fn hash_string(addr: IpAddr, port: u16, protocol: Protocol, internal_scope: bool) -> String {
-    let scope = if internal_scope { "/i" } else { "" };
+    let mut out = Vec::with_capacity(48);
+    push_hash_string(&mut out, addr, port, protocol, internal_scope);
+    // Always ASCII: digits, punctuation, hex digits of IPv6 and protocol names.
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Appends [`hash_string`]'s bytes to `out`: the builder spells up to thousands of these per
+/// table into one buffer. IPv4 addresses and ports are written digit by digit; IPv6 goes
+/// through `Display`, whose compressed form is Cilium's spelling too.
+fn push_hash_string(
+    out: &mut Vec<u8>,
+    addr: IpAddr,
+    port: u16,
+    protocol: Protocol,
+    internal_scope: bool,
+) {
+    out.push(b'[');
     match addr {
-        IpAddr::V4(a) => format!("[{a}:{port}/{protocol}{scope},State:active]"),
-        IpAddr::V6(a) => format!("[[{a}]:{port}/{protocol}{scope},State:active]"),
+        IpAddr::V4(a) => {
+            let [a0, a1, a2, a3] = a.octets();
+            push_decimal(out, a0.into());
+            for octet in [a1, a2, a3] {
+                out.push(b'.');
+                push_decimal(out, octet.into());
+            }
+        }
+        IpAddr::V6(a) => {
+            use fmt::Write as _;
+            // Writing into a `Vec` cannot fail.
+            let _ = write!(ByteSink(out), "[{a}]");
+        }
+    }
+    out.push(b':');
+    push_decimal(out, port.into());
+    out.push(b'/');
+    out.extend_from_slice(protocol.as_str().as_bytes());
+    if internal_scope {
+        out.extend_from_slice(b"/i");
+    }
+    out.extend_from_slice(b",State:active]");
+}
+
+/// Appends `v` in decimal, no padding.
+fn push_decimal(out: &mut Vec<u8>, mut v: u32) {
+    let mut digits = [0u8; 10];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        // A single digit: `v % 10` is below 10.
+        digits[start] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[start..]);
+}
+
+/// `fmt::Write` into a byte buffer.
+struct ByteSink<'a>(&'a mut Vec<u8>);
+
+impl fmt::Write for ByteSink<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
     }
 }
 
 /// `offset = h1 % M` and `skip = h2 % (M - 1) + 1`.
-fn offset_and_skip(hash_string: &str, seed: u32, size: u32) -> (u32, u32) {
-    let (h1, h2) = murmur3::hash128(hash_string.as_bytes(), seed);
+fn offset_and_skip(hash_string: &[u8], seed: u32, size: u32) -> (u32, u32) {
+    let (h1, h2) = murmur3::hash128(hash_string, seed);
     let m = u64::from(size);
     // Both results are below `size`, itself a `u32`.
     let offset = (h1 % m) as u32;
@@ -295,8 +356,7 @@ fn offset_and_skip(hash_string: &str, seed: u32, size: u32) -> (u32, u32) {
 #[derive(Debug, Clone)]
 pub struct Permutation {
     position: u32,
-    skip: u32,
-    size: u32,
+    step: Step,
     remaining: u32,
 }
 
@@ -309,20 +369,7 @@ impl Permutation {
     /// The step between two slots, `skip` in Cilium's terms, in `1..M`.
     #[doc(alias = "skip")]
     pub fn step(&self) -> u32 {
-        self.skip
-    }
-
-    /// The slot the backend is at now.
-    fn current(&self) -> u32 {
-        self.position
-    }
-
-    /// Moves to the next slot (`position + skip`, reduced once: both are below `M`).
-    fn advance(&mut self) {
-        let next = u64::from(self.position) + u64::from(self.skip);
-        let size = u64::from(self.size);
-        // Below 2M, so one subtraction reduces it; the result is below M, a `u32`.
-        self.position = if next >= size { next - size } else { next } as u32;
+        self.step.skip
     }
 }
 
@@ -334,8 +381,8 @@ impl Iterator for Permutation {
             return None;
         }
         self.remaining -= 1;
-        let slot = self.current();
-        self.advance();
+        let slot = self.position;
+        self.position = self.step.after(slot);
         Some(slot)
     }
 
@@ -358,11 +405,41 @@ impl fmt::Display for MaglevConfig {
     }
 }
 
-/// Per-backend state of the fill: the backend's id, weight and where it is in its permutation.
+/// Per-backend state of the fill: the backend's id and weight, and where it is in its
+/// permutation: the slot it tries next, its step `skip`, and `M - skip` (see [`Step`]).
 struct Slotter {
     id: u32,
     weight: u64,
-    perm: Permutation,
+    position: u32,
+    step: Step,
+}
+
+/// One step of a permutation, `position -> (position + skip) % M`, taken as
+/// `position - (M - skip)` when `position >= M - skip` and as `position + skip` otherwise:
+/// both candidates and the comparison depend only on `position`, so a step costs the fill's
+/// probe loop one add and one select (`(position + skip) % M` would chain add, compare and
+/// select, and the loop waits on that chain).
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    skip: u32,
+    wrap_at: u32,
+}
+
+impl Step {
+    fn new(skip: u32, size: u32) -> Self {
+        Step {
+            skip,
+            wrap_at: size - skip,
+        }
+    }
+
+    fn after(self, position: u32) -> u32 {
+        if position >= self.wrap_at {
+            position - self.wrap_at
+        } else {
+            position + self.skip
+        }
+    }
 }
 
 /// Builds the Maglev lookup table: `M` entries, each the id of the backend owning that slot.
@@ -382,7 +459,8 @@ struct Slotter {
 ///
 /// Errors: two backends with the same hash string or the same id, or an id of [`EMPTY_SLOT`].
 ///
-/// Memory: the returned table plus O(N) of state; see the [module documentation](self).
+/// Memory: the returned table plus O(N) of state (the hash strings in one buffer, their
+/// order, a few words per backend); see the [module documentation](self).
 ///
 /// ```
 /// use cilium_core::Protocol;
@@ -401,22 +479,39 @@ pub fn build_table(
     config: &MaglevConfig,
     backends: &[MaglevBackend],
 ) -> Result<Vec<u32>, MaglevError> {
-    // Hash strings, checked for duplicates, in the caller's order first.
-    let mut keyed: Vec<(String, usize)> = Vec::with_capacity(backends.len());
+    // Hash strings, all in one buffer: backend `i`'s is `names[starts[i]..starts[i + 1]]`.
+    let mut names: Vec<u8> = Vec::with_capacity(backends.len() * 40);
+    let mut starts: Vec<usize> = Vec::with_capacity(backends.len() + 1);
+    starts.push(0);
     for (index, b) in backends.iter().enumerate() {
         if b.id == EMPTY_SLOT {
             return Err(MaglevError::ReservedId { index, id: b.id });
         }
-        keyed.push((b.hash_string(), index));
+        push_hash_string(&mut names, b.addr, b.port, b.protocol, b.internal_scope);
+        starts.push(names.len());
     }
-    keyed.sort();
-    for pair in keyed.windows(2) {
-        let ((first_hs, i), (second_hs, j)) = (&pair[0], &pair[1]);
-        if first_hs == second_hs {
+    let name = |i: usize| &names[starts[i]..starts[i + 1]];
+
+    // Backends in hash-string order, equal strings (duplicates, refused below) by index. The
+    // first 16 bytes as a big-endian number order most pairs without reading the strings
+    // (zero padding sorts a string before its extensions, as byte-wise order does); only
+    // runs that agree on them are sorted again by the whole string, stably.
+    let mut order: Vec<(u128, usize)> = (0..backends.len())
+        .map(|i| (sort_prefix(name(i)), i))
+        .collect();
+    order.sort_unstable();
+    for run in order.chunk_by_mut(|a, b| a.0 == b.0) {
+        if run.len() > 1 {
+            run.sort_by(|a, b| name(a.1).cmp(name(b.1)));
+        }
+    }
+    for pair in order.windows(2) {
+        let (i, j) = (pair[0].1, pair[1].1);
+        if pair[0].0 == pair[1].0 && name(i) == name(j) {
             return Err(MaglevError::DuplicateBackend {
-                index: (*i).max(*j),
-                first: (*i).min(*j),
-                hash_string: second_hs.clone(),
+                index: i.max(j),
+                first: i.min(j),
+                hash_string: String::from_utf8_lossy(name(j)).into_owned(),
             });
         }
     }
@@ -435,58 +530,90 @@ pub fn build_table(
             });
         }
     }
+    drop(by_id);
 
-    let mut slotters: Vec<Slotter> = keyed
+    let size_u32 = config.table_size;
+    let seed = config.seed_murmur();
+    let mut slotters: Vec<Slotter> = order
         .iter()
-        .map(|(hs, index)| (hs, &backends[*index]))
+        .map(|&(_, i)| (i, &backends[i]))
         .filter(|(_, b)| b.weight > 0)
-        .map(|(hs, b)| Slotter {
-            id: b.id,
-            weight: u64::from(b.weight),
-            perm: config.permutation(hs),
+        .map(|(i, b)| {
+            let (offset, skip) = offset_and_skip(name(i), seed, size_u32);
+            Slotter {
+                id: b.id,
+                weight: u64::from(b.weight),
+                position: offset,
+                step: Step::new(skip, size_u32),
+            }
         })
         .collect();
-    drop(keyed);
+    drop(order);
+    drop(starts);
+    drop(names);
     if slotters.is_empty() {
         return Ok(Vec::new());
     }
 
-    let size = config.table_size as usize;
+    let size = size_u32 as usize;
     let len = slotters.len();
     let len_u64 = len as u64;
     let weight_sum: u64 = slotters.iter().map(|s| s.weight).sum();
     let weights_used = weight_sum / len_u64 > 1;
     // Floats on purpose: the truncation of these counters decides ties, and Cilium uses f64.
-    let mut counters: Vec<f64> = slotters
-        .iter()
-        .map(|s| s.weight as f64 / len as f64)
-        .collect();
+    let mut counters: Vec<f64> = if weights_used {
+        slotters
+            .iter()
+            .map(|s| s.weight as f64 / len as f64)
+            .collect()
+    } else {
+        Vec::new()
+    };
     let weight_sum_f = weight_sum as f64;
 
     let mut table = vec![EMPTY_SLOT; size];
+    // The candidate of turn `n`, `n % len`, kept without a division.
+    let mut candidate = 0;
     for n in 0..size {
-        let mut i = n % len;
+        let mut i = candidate;
+        candidate = if candidate + 1 == len {
+            0
+        } else {
+            candidate + 1
+        };
         if weights_used {
             let turn = n as u64 + 1;
             // Terminates: the backend with the smallest counter relative to its weight passes.
             while turn * slotters[i].weight < counters[i] as u64 {
-                i = (i + 1) % len;
+                i = if i + 1 == len { 0 } else { i + 1 };
             }
             counters[i] += weight_sum_f;
         }
         let slotter = &mut slotters[i];
+        let step = slotter.step;
+        let mut position = slotter.position;
         // Terminates within M steps: fewer than M slots are taken and the permutation
         // visits all M.
         loop {
-            let slot = slotter.perm.current() as usize;
-            slotter.perm.advance();
+            let slot = position as usize;
+            position = step.after(position);
             if table[slot] == EMPTY_SLOT {
                 table[slot] = slotter.id;
                 break;
             }
         }
+        slotter.position = position;
     }
     Ok(table)
+}
+
+/// The first 16 bytes of `s`, zero-padded, as a big-endian number: ordering these orders the
+/// strings, except between strings that agree on their first 16 bytes.
+fn sort_prefix(s: &[u8]) -> u128 {
+    let mut bytes = [0u8; 16];
+    let n = s.len().min(16);
+    bytes[..n].copy_from_slice(&s[..n]);
+    u128::from_be_bytes(bytes)
 }
 
 #[cfg(test)]
@@ -599,6 +726,59 @@ mod tests {
         let mut reversed = backends.clone();
         reversed.reverse();
         assert_eq!(build_table(&c, &backends), build_table(&c, &reversed));
+    }
+
+    #[test]
+    fn hash_strings_are_spelled_as_by_display() {
+        let cases = [
+            ("0.0.0.0", 0),
+            ("255.255.255.255", 65535),
+            ("10.0.1.245", 8080),
+            ("1.20.100.9", 9),
+            ("::", 1),
+            ("2001:db8::1", 53),
+            ("::ffff:10.0.0.1", 80),
+        ];
+        for (addr, port) in cases {
+            let a: IpAddr = addr.parse().unwrap();
+            for (scope, suffix) in [(false, ""), (true, "/i")] {
+                for protocol in Protocol::ALL {
+                    let expected = match a {
+                        IpAddr::V4(v) => format!("[{v}:{port}/{protocol}{suffix},State:active]"),
+                        IpAddr::V6(v) => format!("[[{v}]:{port}/{protocol}{suffix},State:active]"),
+                    };
+                    assert_eq!(hash_string(a, port, protocol, scope), expected);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn order_past_the_first_16_bytes_does_not_depend_on_input_order() {
+        // `[[2001:db8::1]:8080/…` and `[[2001:db8::1]:80/…` agree on their first 16 bytes, so
+        // their order comes from comparing the whole strings.
+        let c = MaglevConfig::new(1021, None).unwrap();
+        let mut backends = Vec::new();
+        for addr in ["2001:db8::1", "2001:db8::10"] {
+            for port in [8080, 80, 8, 88] {
+                let id = backends.len() as u32;
+                backends.push(MaglevBackend::new(
+                    id,
+                    addr.parse().unwrap(),
+                    port,
+                    Protocol::Tcp,
+                ));
+            }
+        }
+        let table = build_table(&c, &backends).unwrap();
+        let mut sorted = backends.clone();
+        sorted.sort_by_key(MaglevBackend::hash_string);
+        assert_eq!(build_table(&c, &sorted).unwrap(), table);
+        for k in 1..backends.len() {
+            let mut rotated = backends.clone();
+            rotated.rotate_left(k);
+            assert_eq!(build_table(&c, &rotated).unwrap(), table, "rotation {k}");
+        }
     }
 
     #[test]
