@@ -291,7 +291,7 @@ impl<S: MapStore + Send> LbSync<S> {
 
     /// Adds `service` or replaces the service of the same id, writing only its operations.
     /// An invalid or conflicting service is refused before anything is written; a failed
-    /// write puts the service back as it was (see the [module docs](self)).
+    /// write puts the service back as it was (and, if even that fails, the next call resyncs).
     pub fn upsert_service(&mut self, service: Service) -> Result<LbSyncStats, DatapathError> {
         self.resync_if_dirty()?;
         let id = service.id();
