@@ -18,7 +18,7 @@ use cilium_datapath::{Datapath, DatapathConfig, LbSync};
 use cilium_lb::model::{
     Algorithm, Backend, Frontend, Service, ServiceType, SessionAffinity, TrafficPolicy,
 };
-use cilium_maps::abi::{consts::*, *};
+use cilium_maps::abi::consts::*;
 use cilium_maps::events::Event;
 use cilium_maps::{KernelMap, MapStore};
 use support::*;
@@ -115,14 +115,6 @@ fn flush_conntrack(pin_dir: &std::path::Path) -> usize {
     keys.len()
 }
 
-fn drain(ring: &mut aya::maps::RingBuf<aya::maps::MapData>) -> Vec<Event> {
-    let mut out = Vec::new();
-    while let Some(item) = ring.next() {
-        out.push(Event::parse(&item).unwrap());
-    }
-    out
-}
-
 #[test]
 fn nodeport_from_outside_the_node() {
     let Some(topo) = or_skip(
@@ -138,17 +130,14 @@ fn nodeport_from_outside_the_node() {
     }
 
     let dp = Datapath::load(&DatapathConfig::new(&topo.pin_dir)).expect("load datapath");
-    let mut eps = dp.endpoints().unwrap();
     for (i, pod) in topo.pods.iter().enumerate() {
-        let info = EndpointInfo {
-            ifindex: pod.ifindex,
-            endpoint_id: i as u16 + 1,
-            identity: 1000 + i as u32,
-            flags: CIL_ENDPOINT_F_POLICY_READY,
-            ..bytemuck::Zeroable::zeroed()
-        };
-        eps.insert(&EndpointKey::new(pod.addr.parse().unwrap()), &info)
-            .unwrap();
+        add_endpoint(
+            &dp,
+            pod,
+            i as u16 + 1,
+            1000 + i as u32,
+            CIL_ENDPOINT_F_POLICY_READY,
+        );
     }
     in_netns(&topo.node, || {
         for pod in &topo.pods {
@@ -157,8 +146,7 @@ fn nodeport_from_outside_the_node() {
         dp.attach_netdev(outside.node_ifindex)
             .expect("attach node interface");
     });
-    let ring_data = aya::maps::MapData::from_pin(topo.pin_dir.join("cil_events")).unwrap();
-    let mut ring = aya::maps::RingBuf::try_from(aya::maps::Map::RingBuf(ring_data)).unwrap();
+    let mut ring = events_ring(&topo.pin_dir);
 
     let mut web = service("web", node_frontend(30080, Protocol::Tcp), &backends, &[]);
     web.ext_traffic_policy = TrafficPolicy::Cluster;

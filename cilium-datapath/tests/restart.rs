@@ -43,17 +43,8 @@ fn a_restarted_loader_neither_drops_nor_leaks() {
         let ready = CIL_ENDPOINT_F_POLICY_READY
             | CIL_ENDPOINT_F_ENFORCE_INGRESS
             | CIL_ENDPOINT_F_ENFORCE_EGRESS;
-        let mut eps = dp.endpoints().unwrap();
         for (pod, id, identity) in [(&a, 1u16, 1000u32), (&b, 2, 2000)] {
-            let info = EndpointInfo {
-                ifindex: pod.ifindex,
-                endpoint_id: id,
-                identity,
-                flags: ready,
-                ..bytemuck::Zeroable::zeroed()
-            };
-            eps.insert(&EndpointKey::new(pod.addr.parse().unwrap()), &info)
-                .unwrap();
+            add_endpoint(&dp, pod, id, identity, ready);
         }
         dp.endpoint_policy(1)
             .unwrap()

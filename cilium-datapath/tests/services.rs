@@ -16,7 +16,7 @@ use cilium_core::Protocol;
 use cilium_datapath::{Datapath, DatapathConfig, LbSync};
 use cilium_lb::LbState;
 use cilium_lb::model::{Algorithm, Backend, Frontend, Service, ServiceType};
-use cilium_maps::abi::{consts::*, *};
+use cilium_maps::abi::consts::*;
 use cilium_maps::events::Event;
 use support::*;
 
@@ -61,14 +61,6 @@ fn services(backends: &[&Pod]) -> Vec<Service> {
     vec![web, dns, empty]
 }
 
-fn drain(ring: &mut aya::maps::RingBuf<aya::maps::MapData>) -> Vec<Event> {
-    let mut out = Vec::new();
-    while let Some(item) = ring.next() {
-        out.push(Event::parse(&item).unwrap());
-    }
-    out
-}
-
 fn no_service_drop(events: &[Event], port: u16) -> bool {
     events.iter().any(|e| {
         matches!(e, Event::Drop(d)
@@ -96,18 +88,15 @@ fn services_balance_through_socket_lb_and_tc() {
     let mut config = DatapathConfig::new(&topo.pin_dir);
     config.tc_service_lb = false;
     let dp = Datapath::load(&config).expect("load datapath");
-    let mut ring = dp_events(&topo.pin_dir);
-    let mut eps = dp.endpoints().unwrap();
+    let mut ring = events_ring(&topo.pin_dir);
     for (i, pod) in topo.pods.iter().enumerate() {
-        let info = EndpointInfo {
-            ifindex: pod.ifindex,
-            endpoint_id: i as u16 + 1,
-            identity: 1000 + i as u32,
-            flags: CIL_ENDPOINT_F_POLICY_READY,
-            ..bytemuck::Zeroable::zeroed()
-        };
-        eps.insert(&EndpointKey::new(pod.addr.parse().unwrap()), &info)
-            .unwrap();
+        add_endpoint(
+            &dp,
+            pod,
+            i as u16 + 1,
+            1000 + i as u32,
+            CIL_ENDPOINT_F_POLICY_READY,
+        );
     }
     in_netns(&topo.node, || {
         for pod in &topo.pods {
@@ -256,10 +245,4 @@ fn ask_kept(r: &mut std::io::BufReader<TcpStream>) -> Result<String, String> {
         Ok(_) => Err("closed".into()),
         Err(e) => Err(e.to_string()),
     }
-}
-
-/// A reader of the pinned events ring buffer, independent of any one `Datapath`.
-fn dp_events(pin_dir: &std::path::Path) -> aya::maps::RingBuf<aya::maps::MapData> {
-    let data = aya::maps::MapData::from_pin(pin_dir.join("cil_events")).unwrap();
-    aya::maps::RingBuf::try_from(aya::maps::Map::RingBuf(data)).unwrap()
 }

@@ -31,17 +31,8 @@ fn policy_decides_real_tcp_connections_between_namespaces() {
         | CIL_ENDPOINT_F_ENFORCE_INGRESS
         | CIL_ENDPOINT_F_ENFORCE_EGRESS;
     let (id_a, id_b) = (1000u32, 2000u32);
-    let mut eps = dp.endpoints().unwrap();
     for (pod, ep_id, identity) in [(pod_a, 1u16, id_a), (pod_b, 2u16, id_b)] {
-        let info = EndpointInfo {
-            ifindex: pod.ifindex,
-            endpoint_id: ep_id,
-            identity,
-            flags: ready,
-            ..bytemuck::Zeroable::zeroed()
-        };
-        eps.insert(&EndpointKey::new(pod.addr.parse().unwrap()), &info)
-            .unwrap();
+        add_endpoint(&dp, pod, ep_id, identity, ready);
     }
     dp.endpoint_policy(1)
         .unwrap()

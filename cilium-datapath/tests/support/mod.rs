@@ -471,3 +471,42 @@ impl Drop for Client {
         let _ = self.stdout.read_to_string(&mut rest);
     }
 }
+
+// ---- datapath state and events shared by the traffic tests ----------------------------------
+
+/// Registers `pod` as local endpoint `endpoint_id` with `identity` and endpoint `flags`.
+pub fn add_endpoint(
+    dp: &cilium_datapath::Datapath,
+    pod: &Pod,
+    endpoint_id: u16,
+    identity: u32,
+    flags: u16,
+) {
+    use cilium_maps::abi::{EndpointInfo, EndpointKey};
+    let info = EndpointInfo {
+        ifindex: pod.ifindex,
+        endpoint_id,
+        identity,
+        flags,
+        ..bytemuck::Zeroable::zeroed()
+    };
+    dp.endpoints()
+        .unwrap()
+        .insert(&EndpointKey::new(pod.addr.parse().unwrap()), &info)
+        .unwrap();
+}
+
+/// A reader of the pinned events ring buffer, independent of any one `Datapath`.
+pub fn events_ring(pin_dir: &Path) -> aya::maps::RingBuf<aya::maps::MapData> {
+    let data = aya::maps::MapData::from_pin(pin_dir.join("cil_events")).unwrap();
+    aya::maps::RingBuf::try_from(aya::maps::Map::RingBuf(data)).unwrap()
+}
+
+/// Every event the ring holds now, decoded.
+pub fn drain(ring: &mut aya::maps::RingBuf<aya::maps::MapData>) -> Vec<cilium_maps::events::Event> {
+    let mut out = Vec::new();
+    while let Some(item) = ring.next() {
+        out.push(cilium_maps::events::Event::parse(&item).unwrap());
+    }
+    out
+}
