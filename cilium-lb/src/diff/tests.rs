@@ -303,44 +303,13 @@ fn inconsistent_sets_are_refused() {
 /// always end in the new state.
 #[test]
 fn random_updates_stay_consistent() {
-    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut rand = move |n: u64| {
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
-    };
+    let mut rand = xorshift(0x2545_f491_4f6c_dd1d);
     let mut state = empty();
     let mut maps = Maps::default();
     for round in 0..200u32 {
-        let mut services = Vec::new();
-        for (vip, name) in ["a", "b", "c", "d"].iter().enumerate() {
-            if rand(4) == 0 {
-                continue;
-            }
-            let backends: Vec<u8> = (1..=12u8).filter(|_| rand(2) == 0).collect();
-            let mut svc = service(name, vip as u8 + 1, &backends);
-            if rand(2) == 0 {
-                svc.algorithm = Algorithm::Random;
-            }
-            if rand(3) == 0 {
-                svc.service_type = ServiceType::NodePort;
-                svc.ext_traffic_policy = TrafficPolicy::Local;
-            }
-            for b in &mut svc.backends {
-                // States come from the endpoint, so they agree across services.
-                let i = match b.addr {
-                    IpAddr::V4(a) => a.octets()[3],
-                    IpAddr::V6(_) => unreachable!(),
-                };
-                b.node_local = i % 3 == 0;
-                b.weight = u16::from(i % 4 + 1);
-                if (u32::from(i) + round) % 5 == 0 {
-                    b.state = BackendState::Terminating;
-                }
-            }
-            services.push(svc);
-        }
+        let services: Vec<Service> = (0..4)
+            .filter_map(|which| random_service(&mut rand, which, round))
+            .collect();
         let next = state.update(services).unwrap();
         let ops = diff(&state, &next);
         let mut sorted = phases(&ops);
@@ -349,6 +318,17 @@ fn random_updates_stay_consistent() {
         maps.apply(&ops);
         assert!(maps.matches(&next));
         state = next;
+    }
+}
+
+/// xorshift64* from `seed`: `rand(n)` is a number in `0..n`.
+fn xorshift(seed: u64) -> impl FnMut(u64) -> u64 {
+    let mut x = seed;
+    move |n| {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
     }
 }
 
@@ -368,6 +348,7 @@ fn random_service(rand: &mut dyn FnMut(u64) -> u64, which: usize, round: u32) ->
         svc.ext_traffic_policy = TrafficPolicy::Local;
     }
     for b in &mut svc.backends {
+        // States come from the endpoint, so they agree across services.
         let i = match b.addr {
             IpAddr::V4(a) => a.octets()[3],
             IpAddr::V6(_) => unreachable!(),
@@ -385,13 +366,7 @@ fn random_service(rand: &mut dyn FnMut(u64) -> u64, which: usize, round: u32) ->
 /// update and `diff` give, step after step (ids, tables, frontends, reference counts).
 #[test]
 fn in_place_changes_match_whole_set_diff() {
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut rand = move |n: u64| {
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
-    };
+    let mut rand = xorshift(0x9e37_79b9_7f4a_7c15);
     let mut in_place = empty();
     let mut maps = Maps::default();
     let mut checked = [0usize; 2];
