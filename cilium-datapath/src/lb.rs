@@ -25,7 +25,7 @@
 //! The writer works on any [`MapStore`]: [`LbSync::new`] on a loaded datapath's pinned maps,
 //! [`LbSync::in_memory`] on in-memory twins whose [`dump`](LbSync::dump) golden tests compare.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
@@ -416,6 +416,13 @@ impl<S: MapStore + Send> Writer<S> {
         let mut backends = Vec::new();
         let mut tables: Vec<(u16, &[u32])> = Vec::new();
         let mut frontends = Vec::new();
+        let rewritten: HashSet<Frontend> = ops
+            .iter()
+            .filter_map(|op| match op {
+                LbOp::UpsertFrontend { frontend, .. } => Some(*frontend),
+                _ => None,
+            })
+            .collect();
         for op in ops {
             match op {
                 LbOp::UpsertBackend { id, backend } => backends.push((
@@ -425,10 +432,14 @@ impl<S: MapStore + Send> Writer<S> {
                     backend_value(backend),
                 )),
                 LbOp::UpsertMaglevTable { table, entries } => {
-                    // Frontends already written switch tables here; new ones get theirs
-                    // with their own upsert, before their slot 0.
+                    // Frontends already written and not rewritten by this sync switch
+                    // tables here; the others get theirs with their own upsert, before
+                    // their slot 0 (one write each: every Maglev write waits for the
+                    // kernel's RCU grace period).
                     for frontend in table_users(new, table) {
-                        if let Some(w) = self.written.get(&frontend) {
+                        if let Some(w) = self.written.get(&frontend)
+                            && !rewritten.contains(&frontend)
+                        {
                             tables.push((w.rev_nat_index, entries));
                         }
                     }
