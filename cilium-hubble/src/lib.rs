@@ -23,6 +23,8 @@
 pub mod filter;
 pub mod names;
 pub mod observe;
+pub mod observer;
+pub mod parser;
 pub mod printer;
 pub mod proto;
 
