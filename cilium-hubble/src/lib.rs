@@ -21,6 +21,8 @@
 //! L7 records (`cilium-l7`).
 
 pub mod filter;
+#[cfg(feature = "server")]
+pub mod metrics;
 pub mod names;
 pub mod observe;
 pub mod observer;
