@@ -4,15 +4,37 @@
 //! order is in the type: [`Be16`] and [`Be32`] hold network-order values, everything else is
 //! host order. Addresses are 16 bytes with a family byte beside them ([`Family`]); IPv4 uses
 //! the first four bytes. Every struct derives [`bytemuck::Pod`] (which refuses hidden padding)
-//! and implements [`aya::Pod`], and its size is asserted at compile time.
+//! and, with the `kernel` feature, implements `aya::Pod`; its size is asserted at compile time.
 
 use core::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use bytemuck::{Pod, Zeroable};
 
-/// Defines an ABI struct: the `#[repr(C)]` type, its size assertion, `aya::Pod`, and its
-/// [`AbiType`](crate::layout::AbiType) layout descriptor for the BTF layout check.
+/// Implements `aya::Pod` for an ABI struct when this crate has the `kernel` feature (the
+/// feature is decided here, where the macro is defined, not in the crate that expands it).
+#[cfg(feature = "kernel")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __abi_aya_pod {
+    ($name:ident) => {
+        // SAFETY: the type is `#[repr(C)]` and derives `bytemuck::Pod`, which proves at compile
+        // time that it has no padding and that every bit pattern is valid.
+        unsafe impl $crate::__private::aya::Pod for $name {}
+    };
+}
+
+/// Without the `kernel` feature there is no aya, hence no `aya::Pod`.
+#[cfg(not(feature = "kernel"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __abi_aya_pod {
+    ($name:ident) => {};
+}
+
+/// Defines an ABI struct: the `#[repr(C)]` type, its size assertion, `aya::Pod` (with the
+/// `kernel` feature), and its [`AbiType`](crate::layout::AbiType) layout descriptor for the
+/// BTF layout check.
 ///
 /// Exported (hidden) so that tests can declare deliberately wrong mirrors.
 #[doc(hidden)]
@@ -34,9 +56,7 @@ macro_rules! abi_struct {
 
         const _: () = assert!(::core::mem::size_of::<$name>() == $size);
 
-        // SAFETY: the type is `#[repr(C)]` and derives `bytemuck::Pod`, which proves at compile
-        // time that it has no padding and that every bit pattern is valid.
-        unsafe impl ::aya::Pod for $name {}
+        $crate::__abi_aya_pod!($name);
 
         impl $crate::layout::AbiType for $name {
             const C_NAME: &'static str = $cname;

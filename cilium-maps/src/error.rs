@@ -76,7 +76,8 @@ pub enum MapError {
         /// Why.
         reason: String,
     },
-    /// A bpf(2) call failed.
+    /// A bpf(2) call failed (kernel maps, `kernel` feature; kept without it so that matches
+    /// on this enum compile the same in both modes).
     #[error("map {map}: {call} failed")]
     Syscall {
         /// Map name.
@@ -87,7 +88,8 @@ pub enum MapError {
         #[source]
         source: io::Error,
     },
-    /// aya reported an error (creating, pinning or opening a map).
+    /// aya reported an error (creating, pinning or opening a map; `kernel` feature, kept
+    /// without it like [`MapError::Syscall`]).
     #[error("map {map}: {action} failed")]
     Aya {
         /// Map name or path.

@@ -4,24 +4,36 @@
 //! with a single element, `u32 backend_ids[table_size]`. A new table is written into a fresh
 //! inner array which then replaces the old one in a single update of the outer map, so the
 //! datapath never sees a half-written table. The in-memory twin keeps the tables in a map.
+//! The kernel variant needs the `kernel` feature.
 
 use std::collections::BTreeMap;
+#[cfg(feature = "kernel")]
 use std::os::fd::{AsFd, AsRawFd};
+#[cfg(feature = "kernel")]
 use std::path::Path;
 
+#[cfg(feature = "kernel")]
 use aya::maps::MapData;
 
-use crate::abi::{MaglevKey, consts};
+#[cfg(feature = "kernel")]
+use crate::abi::MaglevKey;
+use crate::abi::consts;
 use crate::error::MapError;
+#[cfg(feature = "kernel")]
 use crate::kernel::{KernelMap, create_map_fd};
+#[cfg(feature = "kernel")]
 use crate::outer::MapOfMaps;
+#[cfg(feature = "kernel")]
 use crate::store::{MapKind, MapSpec, MapStore, UpdateFlags};
 
+#[cfg(feature = "kernel")]
 const BPF_MAP_TYPE_ARRAY: u32 = 2;
+#[cfg(feature = "kernel")]
 const BPF_MAP_TYPE_HASH_OF_MAPS: u32 = 13;
 
 #[derive(Debug)]
 enum Tables {
+    #[cfg(feature = "kernel")]
     Kernel(MapOfMaps),
     Memory(BTreeMap<u16, Vec<u32>>),
 }
@@ -36,6 +48,7 @@ pub struct MaglevMap {
 }
 
 /// The outer map's `u32` key of a service (the bytes of a [`MaglevKey`]).
+#[cfg(feature = "kernel")]
 fn outer_key(rev_nat_index: u16) -> u32 {
     u32::from_ne_bytes(bytemuck::cast(MaglevKey {
         rev_nat_index,
@@ -43,6 +56,7 @@ fn outer_key(rev_nat_index: u16) -> u32 {
     }))
 }
 
+#[cfg(feature = "kernel")]
 fn aya_error(
     map: &str,
     action: &'static str,
@@ -56,6 +70,7 @@ fn aya_error(
 }
 
 /// A new single-element array holding one table of `table_size` backend ids.
+#[cfg(feature = "kernel")]
 fn inner_array(name: &str, table_size: u32) -> Result<KernelMap, MapError> {
     let fd = create_map_fd(
         BPF_MAP_TYPE_ARRAY,
@@ -85,6 +100,7 @@ fn inner_array(name: &str, table_size: u32) -> Result<KernelMap, MapError> {
 impl MaglevMap {
     /// Creates the kernel maps: an outer hash-of-maps for `max_services` services (0 = the
     /// default) whose inner arrays hold `table_size` backend ids.
+    #[cfg(feature = "kernel")]
     pub fn create(name: &str, table_size: u32, max_services: u32) -> Result<Self, MapError> {
         let max_services = if max_services == 0 {
             consts::CIL_LB_MAP_DEFAULT_MAX
@@ -122,6 +138,7 @@ impl MaglevMap {
     /// Re-opens an outer map pinned at `path` whose tables hold `table_size` entries. A table
     /// already in it must have that size (the kernel fixed it when the map was made), else
     /// this is a [`MapError::ValueSize`] naming the size found.
+    #[cfg(feature = "kernel")]
     pub fn from_pin(path: impl AsRef<Path>, table_size: u32) -> Result<Self, MapError> {
         let outer = MapOfMaps::from_pin(path)?;
         let name = outer.name().to_owned();
@@ -194,6 +211,7 @@ impl MaglevMap {
                 m.insert(rev_nat_index, table.to_vec());
                 Ok(())
             }
+            #[cfg(feature = "kernel")]
             Tables::Kernel(outer) => {
                 let mut inner =
                     inner_array(&format!("{}[{rev_nat_index}]", self.name), self.table_size)?;
@@ -221,12 +239,19 @@ impl MaglevMap {
                 expected: self.table_size as usize * 4,
             });
         }
-        if let Tables::Memory(_) = self.tables {
-            for (index, table) in tables {
-                self.set_table(*index, table)?;
-            }
-            return Ok(());
+        #[cfg(feature = "kernel")]
+        if let Tables::Kernel(_) = self.tables {
+            return self.set_tables_kernel(tables);
         }
+        for (index, table) in tables {
+            self.set_table(*index, table)?;
+        }
+        Ok(())
+    }
+
+    /// The kernel part of [`set_tables`](Self::set_tables), sizes already checked.
+    #[cfg(feature = "kernel")]
+    fn set_tables_kernel(&mut self, tables: &[(u16, &[u32])]) -> Result<(), MapError> {
         let mut inner = Vec::with_capacity(tables.len());
         for (index, table) in tables {
             let mut map = inner_array(&format!("{}[{index}]", self.name), self.table_size)?;
@@ -238,7 +263,7 @@ impl MaglevMap {
             inner.push((outer_key(*index), map));
         }
         let Tables::Kernel(outer) = &mut self.tables else {
-            unreachable!("memory tables handled above");
+            unreachable!("called for kernel tables only");
         };
         let refs: Vec<(u32, &KernelMap)> = inner.iter().map(|(k, m)| (*k, m)).collect();
         outer.set_batch(&refs)
@@ -248,6 +273,7 @@ impl MaglevMap {
     pub fn get_table(&self, rev_nat_index: u16) -> Result<Option<Vec<u32>>, MapError> {
         match &self.tables {
             Tables::Memory(m) => Ok(m.get(&rev_nat_index).cloned()),
+            #[cfg(feature = "kernel")]
             Tables::Kernel(outer) => {
                 let Some(id) = outer.inner_id(outer_key(rev_nat_index))? else {
                     return Ok(None);
@@ -274,6 +300,7 @@ impl MaglevMap {
                 .ok_or(MapError::NotFound {
                     map: self.name.clone(),
                 }),
+            #[cfg(feature = "kernel")]
             Tables::Kernel(outer) => outer.remove(outer_key(rev_nat_index)),
         }
     }
@@ -282,6 +309,7 @@ impl MaglevMap {
     pub fn services(&self) -> Result<Vec<u16>, MapError> {
         match &self.tables {
             Tables::Memory(m) => Ok(m.keys().copied().collect()),
+            #[cfg(feature = "kernel")]
             Tables::Kernel(outer) => {
                 let mut out: Vec<u16> = outer
                     .keys()?
@@ -295,6 +323,7 @@ impl MaglevMap {
     }
 
     /// Pins the outer map at `path` (kernel maps only).
+    #[cfg(feature = "kernel")]
     pub fn pin(&self, path: impl AsRef<Path>) -> Result<(), MapError> {
         match &self.tables {
             Tables::Memory(_) => Err(MapError::InvalidKey {

@@ -170,6 +170,11 @@ impl UpdateFlags {
 ///
 /// Values of per-CPU maps are `ncpus` values, each padded to a multiple of 8 bytes, as the
 /// kernel returns them.
+#[cfg_attr(
+    not(feature = "kernel"),
+    doc = "",
+    doc = "[`crate::KernelMap`]: crate#features \"needs the kernel feature\""
+)]
 pub trait MapStore {
     /// The map's description.
     fn spec(&self) -> &MapSpec;

@@ -6,15 +6,20 @@
 //! sizes against the store, so a Rust struct that drifted from the C struct fails at the
 //! boundary with [`MapError::KeySize`]/[`MapError::ValueSize`] instead of writing garbage.
 //! Reads take `&self`, writes `&mut self`.
+//!
+//! The store parameter defaults to `KernelMap` with the `kernel` feature and has no default
+//! without it (write `PolicyMap<MemoryMap>`): see the crate's "Features" section for why.
 
 use std::fmt::{self, Display, Write as _};
 use std::marker::PhantomData;
+#[cfg(feature = "kernel")]
 use std::path::Path;
 
 use bytemuck::Pod;
 
 use crate::abi::*;
 use crate::error::MapError;
+#[cfg(feature = "kernel")]
 use crate::kernel::KernelMap;
 use crate::memory::MemoryMap;
 use crate::store::{MapKind, MapSpec, MapStore, UpdateFlags};
@@ -57,7 +62,14 @@ macro_rules! map_def {
             }
         }
         #[doc = concat!("Typed handle of the ", $what, " (`", stringify!($k), "` → `", stringify!($v), "`).")]
+        #[cfg(feature = "kernel")]
         pub type $alias<S = KernelMap> = Map<$def, S>;
+        #[doc = concat!("Typed handle of the ", $what, " (`", stringify!($k), "` → `", stringify!($v), "`).")]
+        ///
+        /// Without the `kernel` feature the store is always written out: `<MemoryMap>` (or
+        /// another [`MapStore`]).
+        #[cfg(not(feature = "kernel"))]
+        pub type $alias<S> = Map<$def, S>;
     };
 }
 
@@ -119,8 +131,18 @@ map_def!(
 pub type Entry<D> = (<D as MapDef>::Key, <D as MapDef>::Value);
 
 /// A typed map: `D` says what it holds, `S` where ([`KernelMap`] or [`MemoryMap`]).
+#[cfg(feature = "kernel")]
 #[derive(Debug)]
 pub struct Map<D: MapDef, S = KernelMap> {
+    store: S,
+    _def: PhantomData<D>,
+}
+
+/// A typed map: `D` says what it holds, `S` where (a [`MemoryMap`], or kernel maps with the
+/// `kernel` feature, which also makes them the default `S`).
+#[cfg(not(feature = "kernel"))]
+#[derive(Debug)]
+pub struct Map<D: MapDef, S> {
     store: S,
     _def: PhantomData<D>,
 }
@@ -140,6 +162,7 @@ pub fn spec_of<D: MapDef>(name: &str, max_entries: u32) -> MapSpec {
     }
 }
 
+#[cfg(feature = "kernel")]
 impl<D: MapDef> Map<D, KernelMap> {
     /// Creates the kernel map `name` with `max_entries` (0 = the default).
     pub fn create(name: &str, max_entries: u32) -> Result<Self, MapError> {

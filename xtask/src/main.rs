@@ -40,12 +40,16 @@ const DEB_PACKAGES: &[&str] = &[
 
 /// Crates that must stay free of OS / async / BPF dependencies (design doc rule), each with
 /// the extra `cargo tree` arguments that select its pure part: `cilium-identity`'s allocator
-/// core is pure once its store backends (default features) are off.
+/// core is pure once its store backends (default features) are off, `cilium-maps`' ABI types
+/// and event decoding once its `kernel` feature (aya, libc) is off, and `cilium-hubble`'s flow
+/// model, parser and filters once its `server` feature (the I/O shell) is off.
 const PURE_CRATES: &[(&str, &[&str])] = &[
     ("cilium-core", &[]),
     ("cilium-policy", &[]),
     ("cilium-lb", &[]),
     ("cilium-identity", &["--no-default-features"]),
+    ("cilium-maps", &["--no-default-features"]),
+    ("cilium-hubble", &["--no-default-features"]),
 ];
 
 /// Crates a pure crate must not depend on, directly or transitively.
