@@ -29,5 +29,7 @@ pub mod observer;
 pub mod parser;
 pub mod printer;
 pub mod proto;
+#[cfg(feature = "server")]
+pub mod server;
 
 pub use proto::flow::{Flow, FlowFilter};

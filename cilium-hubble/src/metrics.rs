@@ -6,7 +6,7 @@
 //! | metric | labels | from |
 //! |---|---|---|
 //! | `hubble_flows_processed_total` | type, subtype, verdict | every flow |
-//! | `hubble_drop_total` | reason, protocol | dropped flows |
+//! | `hubble_drop_total` | reason, protocol | dropped flows (drop events and L7 denials; a denied policy verdict comes with its drop event and is not counted twice) |
 //! | `hubble_policy_verdicts_total` | direction, match, action | policy-verdict and L7 flows |
 //! | `hubble_dns_queries_total`, `hubble_dns_responses_total` | rcode, qtypes, ips_returned | DNS L7 flows |
 //! | `hubble_http_requests_total` | method, protocol, status, reporter | HTTP responses |
@@ -90,14 +90,22 @@ impl HubbleMetrics {
             "Flows processed, by type, subtype and verdict",
             m.flows_processed.clone(),
         );
-        r.register("drop", "Dropped flows, by reason and protocol", m.drop.clone());
+        r.register(
+            "drop",
+            "Dropped flows, by reason and protocol",
+            m.drop.clone(),
+        );
         r.register(
             "policy_verdicts",
             "Policy verdicts, by direction, match type and action",
             m.policy_verdicts.clone(),
         );
         r.register("dns_queries", "DNS queries observed", m.dns_queries.clone());
-        r.register("dns_responses", "DNS responses observed", m.dns_responses.clone());
+        r.register(
+            "dns_responses",
+            "DNS responses observed",
+            m.dns_responses.clone(),
+        );
         r.register(
             "http_requests",
             "HTTP requests, counted at their response",
@@ -108,7 +116,11 @@ impl HubbleMetrics {
             "HTTP request to response latency",
             m.http_duration.clone(),
         );
-        r.register("tcp_flags", "TCP packets by flag combination", m.tcp_flags.clone());
+        r.register(
+            "tcp_flags",
+            "TCP packets by flag combination",
+            m.tcp_flags.clone(),
+        );
         r.register(
             "lost_events",
             "Events lost before they became flows, by where they were lost",
@@ -187,7 +199,11 @@ impl FlowSink for HubbleMetrics {
             ]))
             .inc();
 
-        if flow.verdict == Verdict::Dropped as i32 {
+        // Denied policy verdicts are reported with a drop event of their own; count that one.
+        let event_type = flow.event_type.as_ref().map(|e| e.r#type);
+        if flow.verdict == Verdict::Dropped as i32
+            && event_type != Some(names::MESSAGE_TYPE_POLICY_VERDICT)
+        {
             let reason = DropReason::try_from(flow.drop_reason_desc)
                 .map_or("DROP_REASON_UNKNOWN", |r| r.as_str_name());
             self.drop
@@ -198,8 +214,7 @@ impl FlowSink for HubbleMetrics {
                 .inc();
         }
 
-        let is_verdict = flow.event_type.as_ref().map(|e| e.r#type)
-            == Some(names::MESSAGE_TYPE_POLICY_VERDICT);
+        let is_verdict = event_type == Some(names::MESSAGE_TYPE_POLICY_VERDICT);
         let l7 = flow.l7.as_ref();
         let is_l7_request = l7.is_some_and(|l| l.r#type == L7FlowType::Request as i32);
         if is_verdict || is_l7_request {
@@ -218,7 +233,10 @@ impl FlowSink for HubbleMetrics {
             };
             self.policy_verdicts
                 .get_or_create(&labels([
-                    ("direction", direction_label(flow.traffic_direction).to_owned()),
+                    (
+                        "direction",
+                        direction_label(flow.traffic_direction).to_owned(),
+                    ),
                     ("match", matched),
                     ("action", action.to_owned()),
                 ]))
@@ -356,11 +374,31 @@ impl AgentMetrics {
             policy_l7: Family::default(),
         };
         let r = registry.sub_registry_with_prefix("cilium");
-        r.register("drop_count", "Packets dropped by the datapath", m.drop_count.clone());
-        r.register("drop_bytes", "Bytes dropped by the datapath", m.drop_bytes.clone());
-        r.register("forward_count", "Packets forwarded by the datapath", m.forward_count.clone());
-        r.register("forward_bytes", "Bytes forwarded by the datapath", m.forward_bytes.clone());
-        r.register("identity", "Security identities allocated, by type", m.identity.clone());
+        r.register(
+            "drop_count",
+            "Packets dropped by the datapath",
+            m.drop_count.clone(),
+        );
+        r.register(
+            "drop_bytes",
+            "Bytes dropped by the datapath",
+            m.drop_bytes.clone(),
+        );
+        r.register(
+            "forward_count",
+            "Packets forwarded by the datapath",
+            m.forward_count.clone(),
+        );
+        r.register(
+            "forward_bytes",
+            "Bytes forwarded by the datapath",
+            m.forward_bytes.clone(),
+        );
+        r.register(
+            "identity",
+            "Security identities allocated, by type",
+            m.identity.clone(),
+        );
         r.register("policy", "Policy rules loaded", m.policy.clone());
         r.register(
             "endpoint_regeneration_time_stats_seconds",
@@ -372,7 +410,11 @@ impl AgentMetrics {
             "Fill ratio of BPF maps (entries / max entries)",
             m.map_pressure.clone(),
         );
-        r.register("policy_l7", "L7 requests checked by the proxies, by rule outcome", m.policy_l7.clone());
+        r.register(
+            "policy_l7",
+            "L7 requests checked by the proxies, by rule outcome",
+            m.policy_l7.clone(),
+        );
         m
     }
 
@@ -398,7 +440,10 @@ impl AgentMetrics {
                 set(&self.forward_bytes.get_or_create(&l), e.bytes);
             } else {
                 let l = labels([
-                    ("reason", names::drop_reason_text(u32::from(e.reason)).to_owned()),
+                    (
+                        "reason",
+                        names::drop_reason_text(u32::from(e.reason)).to_owned(),
+                    ),
                     ("direction", dir.to_owned()),
                 ]);
                 set(&self.drop_count.get_or_create(&l), e.packets);
@@ -471,24 +516,25 @@ pub async fn serve(
         };
         let registry = Arc::clone(&registry);
         tokio::spawn(async move {
-            let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                let registry = Arc::clone(&registry);
-                async move {
-                    let resp = if req.uri().path() == "/metrics" {
-                        Response::builder()
-                            .header(
-                                "content-type",
-                                "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                            )
-                            .body(Full::new(Bytes::from(render(&registry))))
-                    } else {
-                        Response::builder()
-                            .status(StatusCode::NOT_FOUND)
-                            .body(Full::new(Bytes::from_static(b"not found; try /metrics\n")))
-                    };
-                    resp.map_err(std::io::Error::other)
-                }
-            });
+            let svc =
+                hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let registry = Arc::clone(&registry);
+                    async move {
+                        let resp = if req.uri().path() == "/metrics" {
+                            Response::builder()
+                                .header(
+                                    "content-type",
+                                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                                )
+                                .body(Full::new(Bytes::from(render(&registry))))
+                        } else {
+                            Response::builder()
+                                .status(StatusCode::NOT_FOUND)
+                                .body(Full::new(Bytes::from_static(b"not found; try /metrics\n")))
+                        };
+                        resp.map_err(std::io::Error::other)
+                    }
+                });
             let io = hyper_util::rt::TokioIo::new(stream);
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(io, svc)

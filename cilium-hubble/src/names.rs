@@ -64,7 +64,8 @@ pub fn trace_observation_point(sub_type: u8) -> TraceObservationPoint {
     if sub_type == 0 {
         return TraceObservationPoint::ToEndpoint;
     }
-    TraceObservationPoint::try_from(i32::from(sub_type)).unwrap_or(TraceObservationPoint::UnknownPoint)
+    TraceObservationPoint::try_from(i32::from(sub_type))
+        .unwrap_or(TraceObservationPoint::UnknownPoint)
 }
 
 /// The proto drop reason of a datapath drop code (`DROP_REASON_UNKNOWN` for codes the proto
@@ -207,9 +208,18 @@ mod tests {
 
     #[test]
     fn trace_point_zero_is_to_endpoint() {
-        assert_eq!(trace_observation_point(0), TraceObservationPoint::ToEndpoint);
-        assert_eq!(trace_observation_point(5), TraceObservationPoint::FromEndpoint);
-        assert_eq!(trace_observation_point(200), TraceObservationPoint::UnknownPoint);
+        assert_eq!(
+            trace_observation_point(0),
+            TraceObservationPoint::ToEndpoint
+        );
+        assert_eq!(
+            trace_observation_point(5),
+            TraceObservationPoint::FromEndpoint
+        );
+        assert_eq!(
+            trace_observation_point(200),
+            TraceObservationPoint::UnknownPoint
+        );
         assert_eq!(trace_sub_type_name(0), Some("to-endpoint"));
         assert_eq!(trace_sub_type_name(12), None);
     }

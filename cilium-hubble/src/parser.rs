@@ -22,8 +22,8 @@ use cilium_maps::events::{Event, EventError};
 
 use crate::names::{self, MESSAGE_TYPE_ACCESS_LOG};
 use crate::proto::flow::{
-    CiliumEventType, Endpoint, Flow, FlowType, IcmPv4, IcmPv6, Ip, IpVersion, L7FlowType, Layer4,
-    Layer7, NetworkInterface, Sctp, Service, SocketTranslationPoint, Tcp, TcpFlags,
+    AuthType, CiliumEventType, Endpoint, Flow, FlowType, IcmPv4, IcmPv6, Ip, IpVersion, L7FlowType,
+    Layer4, Layer7, NetworkInterface, Sctp, Service, SocketTranslationPoint, Tcp, TcpFlags,
     TrafficDirection, Udp, Verdict, Workload, layer4, layer7,
 };
 
@@ -193,7 +193,7 @@ impl Parser {
             )
         };
         flow.ip = Some(ip_of(src.ip(), dst.ip()));
-        flow.l4 = l4_of(rec.protocol, src.port(), dst.port(), 0);
+        flow.l4 = l4_of(rec.protocol, src.port(), dst.port(), None);
         // The local endpoint is the client of egress and the server of ingress connections.
         let local = (rec.endpoint_id != 0)
             .then(|| lookups.endpoint_by_id(rec.endpoint_id))
@@ -246,7 +246,7 @@ impl Parser {
             sub_type: i32::from(reason),
         });
         flow.traffic_direction = direction(e.direction) as i32;
-        l3_l4(flow, &e.tuple, e.tcp_flags);
+        l3_l4(flow, &e.tuple, Some(e.tcp_flags));
         endpoints(
             flow,
             &e.tuple,
@@ -279,7 +279,7 @@ impl Parser {
             dir = flip(dir);
         }
         flow.traffic_direction = dir as i32;
-        l3_l4(flow, &e.tuple, e.tcp_flags);
+        l3_l4(flow, &e.tuple, Some(e.tcp_flags));
         endpoints(
             flow,
             &e.tuple,
@@ -319,9 +319,11 @@ impl Parser {
         });
         flow.policy_match_type = u32::from(e.match_type);
         flow.proxy_port = u32::from(e.proxy_port.get());
-        flow.auth_type = i32::from(e.auth_type);
+        // Only values the proto names: an unknown one would not print as JSON.
+        flow.auth_type =
+            AuthType::try_from(i32::from(e.auth_type)).unwrap_or(AuthType::Disabled) as i32;
         flow.traffic_direction = direction(e.direction) as i32;
-        l3_l4(flow, &e.tuple, 0);
+        l3_l4(flow, &e.tuple, None);
         let local = lookups.endpoint_by_id(u32::from(e.hdr.endpoint_id));
         let local_identity = local.as_ref().map_or(0, |l| l.identity);
         let (src_id, dst_id) = if e.direction == consts::CIL_DIR_EGRESS {
@@ -356,7 +358,7 @@ impl Parser {
         flow.socket_cookie = e.cookie;
         flow.cgroup_id = e.cgroup_id;
         flow.traffic_direction = TrafficDirection::Egress as i32;
-        l3_l4(flow, &e.tuple, 0);
+        l3_l4(flow, &e.tuple, None);
         endpoints(flow, &e.tuple, 0, 0, 0, consts::CIL_DIR_EGRESS, lookups);
     }
 }
@@ -405,12 +407,13 @@ fn tcp_flags(bits: u8) -> TcpFlags {
     }
 }
 
-fn l4_of(protocol: u8, sport: u16, dport: u16, flags: u8) -> Option<Layer4> {
+/// `flags`: the TCP flag byte when the event carries one.
+fn l4_of(protocol: u8, sport: u16, dport: u16, flags: Option<u8>) -> Option<Layer4> {
     let p = match protocol {
         6 => layer4::Protocol::Tcp(Tcp {
             source_port: u32::from(sport),
             destination_port: u32::from(dport),
-            flags: Some(tcp_flags(flags)),
+            flags: flags.map(tcp_flags),
         }),
         17 => layer4::Protocol::Udp(Udp {
             source_port: u32::from(sport),
@@ -434,7 +437,7 @@ fn l4_of(protocol: u8, sport: u16, dport: u16, flags: u8) -> Option<Layer4> {
     Some(Layer4 { protocol: Some(p) })
 }
 
-fn l3_l4(flow: &mut Flow, t: &Tuple, flags: u8) {
+fn l3_l4(flow: &mut Flow, t: &Tuple, flags: Option<u8>) {
     if let (Some(src), Some(dst)) = (t.src(), t.dst()) {
         flow.ip = Some(ip_of(src, dst));
     }

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use cilium_hubble::metrics::{AgentMetrics, DatapathCounter, HubbleMetrics, bind, render, serve};
 use cilium_hubble::observer::FlowSink;
 use cilium_hubble::proto::flow::{
-    CiliumEventType, DropReason, Flow, FlowType, Http, Ip, IpVersion, L7FlowType, Layer4,
-    Layer7, LostEventSource, Tcp, TcpFlags, TrafficDirection, Verdict, layer4, layer7,
+    CiliumEventType, DropReason, Flow, FlowType, Http, Ip, IpVersion, L7FlowType, Layer4, Layer7,
+    LostEventSource, Tcp, TcpFlags, TrafficDirection, Verdict, layer4, layer7,
 };
 use prometheus_client::registry::Registry;
 
@@ -21,8 +21,13 @@ fn parse(text: &str) -> BTreeMap<String, f64> {
     text.lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
         .map(|l| {
-            let (k, v) = l.rsplit_once(' ').unwrap_or_else(|| panic!("bad line {l:?}"));
-            (k.to_owned(), v.parse().unwrap_or_else(|_| panic!("bad value in {l:?}")))
+            let (k, v) = l
+                .rsplit_once(' ')
+                .unwrap_or_else(|| panic!("bad line {l:?}"));
+            (
+                k.to_owned(),
+                v.parse().unwrap_or_else(|_| panic!("bad value in {l:?}")),
+            )
         })
         .collect()
 }
@@ -205,8 +210,14 @@ fn agent_setters_move_the_cilium_metrics() {
     agent.set_map_pressure("cil_ct4_global", 0.25);
     agent.inc_policy_l7("denied", "http");
     let m = parse(&render(&registry));
-    assert_eq!(get(&m, r#"cilium_forward_count_total{direction="EGRESS"}"#), 15.0);
-    assert_eq!(get(&m, r#"cilium_forward_bytes_total{direction="EGRESS"}"#), 1500.0);
+    assert_eq!(
+        get(&m, r#"cilium_forward_count_total{direction="EGRESS"}"#),
+        15.0
+    );
+    assert_eq!(
+        get(&m, r#"cilium_forward_bytes_total{direction="EGRESS"}"#),
+        1500.0
+    );
     assert_eq!(
         get(
             &m,
@@ -223,7 +234,10 @@ fn agent_setters_move_the_cilium_metrics() {
         ),
         1.0
     );
-    assert_eq!(get(&m, r#"cilium_bpf_map_pressure{map_name="cil_ct4_global"}"#), 0.25);
+    assert_eq!(
+        get(&m, r#"cilium_bpf_map_pressure{map_name="cil_ct4_global"}"#),
+        0.25
+    );
     assert_eq!(
         get(
             &m,
@@ -247,7 +261,11 @@ async fn the_endpoint_serves_the_exposition() {
     let scrape = move |path: &'static str| {
         std::thread::spawn(move || {
             let mut s = std::net::TcpStream::connect(addr).unwrap();
-            write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+            write!(
+                s,
+                "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            )
+            .unwrap();
             let mut out = String::new();
             s.read_to_string(&mut out).unwrap();
             out

@@ -4,7 +4,9 @@
 //! `hubble observe -o json` prints them.
 //!
 //! The generated code is committed under `src/proto/gen/` (no `protoc` needed to build);
-//! `tests/codegen.rs` checks it against `proto/`.
+//! `tests/codegen.rs` checks it against `proto/`. The Observer service's client and server
+//! modules (`observer_client`, `observer_server`) need tonic and exist with the `server`
+//! feature only.
 
 #![allow(missing_docs, clippy::all, clippy::pedantic, rustdoc::all)]
 
@@ -24,4 +26,6 @@ pub mod relay {
 pub mod observer {
     include!("gen/observer.rs");
     include!("gen/observer.serde.rs");
+    #[cfg(feature = "server")]
+    include!("gen/observer.tonic.rs");
 }
