@@ -1,8 +1,10 @@
 //! System benchmark: TCP request/response transactions per second (1-byte ping-pong on one
 //! established connection) between two pod namespaces routed through a node namespace,
-//! (a) with no programs and (b) with our endpoint programs attached to the node-side veths
+//! (a) with no programs, (b) with our endpoint programs attached to the node-side veths
 //! (TCX ingress and egress of both), an allow policy, conntrack, policy-verdict and trace
-//! events on. Both in the same run, alternating. Needs root.
+//! events on, the events read and turned into flows by cilium-hubble's ingest path (decoder,
+//! metrics, flow ring), and (c) the same programs loaded with events off (a second datapath
+//! instance). All three in the same run, rotating the order. Needs root.
 //!
 //! ```text
 //! tcp-rr [--seconds S] [--runs R] [--cpu C] [--port P]
@@ -10,8 +12,8 @@
 //!
 //! Client and server are pinned to CPU C (a wakeup across vCPUs costs more than the whole
 //! transaction on a VM). Each run opens a new connection (a new flow for the programs), warms
-//! up, then counts transactions for S seconds. Events are drained by a thread on another CPU
-//! while the runs go on. The programs' forwarded-packet counters are read to show that every
+//! up, then counts transactions for S seconds. Events are read by a thread on another CPU
+//! and fed to the flow pipeline while the runs go on. The programs' forwarded-packet counters are read to show that every
 //! transaction went through them.
 
 use std::io::{Read, Write};
@@ -29,11 +31,15 @@ use cilium_benches::sys::{
 };
 use cilium_benches::topo::{CLIENT, SERVER, Topology};
 use cilium_datapath::{Datapath, DatapathConfig};
+use cilium_hubble::metrics::HubbleMetrics;
+use cilium_hubble::observer::{FlowSink, Ingest, Observer};
+use cilium_hubble::parser::{NoLookups, Parser};
 use cilium_maps::abi::consts::{
     CIL_DIR_EGRESS, CIL_DIR_INGRESS, CIL_ENDPOINT_F_ENFORCE_EGRESS, CIL_ENDPOINT_F_ENFORCE_INGRESS,
     CIL_ENDPOINT_F_POLICY_READY, CIL_REASON_FORWARDED,
 };
 use cilium_maps::abi::{EndpointInfo, EndpointKey, MetricsKey, PolicyEntry, PolicyKey};
+use cilium_maps::events::Event;
 use serde_json::json;
 
 struct Args {
@@ -185,50 +191,87 @@ fn main() -> Result<()> {
     config.trace_new_flows = true;
     let mut dp = Datapath::load(&config).context("loading the datapath")?;
     program_endpoints(&dp, &topo, args.port)?;
+    // The same programs with events off, in an instance of their own.
+    let quiet_pins = ScratchDir::new(format!("/sys/fs/bpf/{}", unique_name("rrq")));
+    let mut quiet_config = DatapathConfig::new(quiet_pins.path());
+    quiet_config.policy_verdicts = false;
+    quiet_config.trace_new_flows = false;
+    let quiet = Datapath::load(&quiet_config).context("loading the quiet datapath")?;
+    program_endpoints(&quiet, &topo, args.port)?;
 
-    // Drain the events ring buffer on the other CPU while the runs go on.
+    // Read the events ring buffer on the other CPU while the runs go on, into the flow
+    // pipeline (decoder thread, metrics, ring), as an agent would.
     let stop = Arc::new(AtomicBool::new(false));
     let events = Arc::new(AtomicU64::new(0));
     let mut ring = dp.take_events().context("events ring buffer")?;
     let drain_cpu = if args.cpu == 0 { 1 } else { 0 };
+    let observer = Observer::new(4095);
     let drainer = {
         let (stop, events) = (Arc::clone(&stop), Arc::clone(&events));
+        let observer = Arc::clone(&observer);
         std::thread::spawn(move || {
             let _ = pin_to_cpu(drain_cpu);
+            let mut registry = prometheus_client::registry::Registry::default();
+            let sinks: Vec<Arc<dyn FlowSink>> =
+                vec![Arc::new(HubbleMetrics::register(&mut registry))];
+            let ingest = Ingest::start(
+                observer,
+                Parser::new("bench", 0, 1),
+                NoLookups,
+                sinks,
+                16_384,
+            );
             while !stop.load(Ordering::Relaxed) {
-                while ring.next().is_some() {
+                while let Some(item) = ring.next() {
+                    if let Ok(e) = Event::parse(&item) {
+                        ingest.offer(e);
+                    }
                     events.fetch_add(1, Ordering::Relaxed);
                 }
                 std::thread::sleep(Duration::from_millis(5));
             }
+            ingest.shutdown();
         })
     };
 
-    let (mut plain, mut ours) = (Vec::new(), Vec::new());
+    let (mut plain, mut ours, mut silent) = (Vec::new(), Vec::new(), Vec::new());
     let mut through = Vec::new();
     for run in 0..args.runs {
-        // Alternate the order so neither side always runs first.
-        for with_programs in [run % 2 == 1, run % 2 == 0] {
+        // Rotate the order so no configuration always runs first.
+        for k in 0..3 {
             check_interrupted()?;
-            if with_programs {
-                let attached = attach(&dp, &topo)?;
-                let before = forwarded(&dp)?;
-                let tps = rr(&topo, &args);
-                let after = forwarded(&dp)?;
-                detach(&dp, &attached)?;
-                let tps = tps?;
-                eprintln!("run {}: programs    {tps:.0} tx/s", run + 1);
-                ours.push(tps);
-                through.push((after - before) as f64 / (tps * args.seconds));
-            } else {
-                let tps = rr(&topo, &args)?;
-                eprintln!("run {}: no programs {tps:.0} tx/s", run + 1);
-                plain.push(tps);
+            match (run + k) % 3 {
+                0 => {
+                    let tps = rr(&topo, &args)?;
+                    eprintln!("run {}: no programs {tps:.0} tx/s", run + 1);
+                    plain.push(tps);
+                }
+                1 => {
+                    let attached = attach(&dp, &topo)?;
+                    let before = forwarded(&dp)?;
+                    let tps = rr(&topo, &args);
+                    let after = forwarded(&dp)?;
+                    detach(&dp, &attached)?;
+                    let tps = tps?;
+                    eprintln!("run {}: events on   {tps:.0} tx/s", run + 1);
+                    ours.push(tps);
+                    through.push((after - before) as f64 / (tps * args.seconds));
+                }
+                _ => {
+                    let attached = attach(&quiet, &topo)?;
+                    let tps = rr(&topo, &args);
+                    detach(&quiet, &attached)?;
+                    let tps = tps?;
+                    eprintln!("run {}: events off  {tps:.0} tx/s", run + 1);
+                    silent.push(tps);
+                }
             }
         }
     }
     stop.store(true, Ordering::Relaxed);
     let _ = drainer.join();
+    let flows = observer.status().seen_flows;
+    let events_vs_quiet: Vec<f64> = ours.iter().zip(&silent).map(|(o, q)| o / q).collect();
 
     let (a, b) = (median(&plain), median(&ours));
     // Each round measured both sides back to back: the ratio within a round is what the
@@ -242,10 +285,17 @@ fn main() -> Result<()> {
         ratio(1.0),
     ]);
     table.row(vec![
-        "ours: endpoint programs, allow policy, conntrack, events".into(),
+        "ours: endpoint programs, allow policy, conntrack, events on (flow pipeline)".into(),
         num(b, 0),
         ours.len().to_string(),
         ratio(b / a),
+    ]);
+    let c = median(&silent);
+    table.row(vec![
+        "ours: same programs, events off".into(),
+        num(c, 0),
+        silent.len().to_string(),
+        ratio(c / a),
     ]);
     println!(
         "tcp-rr {}: 1-byte request/response, {} s per run, client and server on CPU {}",
@@ -264,7 +314,16 @@ fn main() -> Result<()> {
         ratio(median(&paired))
     );
     println!(
-        "program passes per transaction (median): {:.2} (4 expected: 2 packets, each through 2 veths' programs); events drained: {}",
+        "events on / events off within each round: {} (median {})",
+        events_vs_quiet
+            .iter()
+            .map(|r| format!("{r:.3}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        ratio(median(&events_vs_quiet))
+    );
+    println!(
+        "program passes per transaction (median): {:.2} (4 expected: 2 packets, each through 2 veths' programs); events read: {}, flows written: {flows}",
         median(&through),
         events.load(Ordering::Relaxed)
     );
@@ -282,8 +341,14 @@ fn main() -> Result<()> {
             "ratio": b / a,
             "paired_ratios": paired,
             "paired_ratio_median": median(&paired),
+            "events_off_tps": silent,
+            "events_off_median": c,
+            "events_on_vs_off": events_vs_quiet,
+            "events_on_vs_off_median": median(&events_vs_quiet),
+            "flows": flows,
         })
     );
     dp.teardown().context("datapath teardown")?;
+    quiet.teardown().context("quiet datapath teardown")?;
     Ok(())
 }
