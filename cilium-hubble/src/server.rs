@@ -203,7 +203,7 @@ impl ObserverApi for ObserverService {
                     Read::Missed(n) => this.lost(LostEventSource::HubbleRingBuffer, n),
                     Read::Entry(e) => match &*e {
                         Entry::Lost(l) => this.response(
-                            get_flows_response::ResponseTypes::LostEvents(l.clone()),
+                            get_flows_response::ResponseTypes::LostEvents(*l),
                             Some(now_timestamp()),
                         ),
                         Entry::Flow(f) => {

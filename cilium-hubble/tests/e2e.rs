@@ -56,10 +56,8 @@ fn boot_unix_ns() -> i64 {
         tv_nsec: 0,
     };
     // SAFETY: clock_gettime writes one timespec we own.
-    assert_eq!(
-        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) },
-        0
-    );
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    assert_eq!(rc, 0);
     let mono = ts.tv_sec * 1_000_000_000 + ts.tv_nsec;
     let now = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
