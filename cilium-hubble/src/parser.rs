@@ -160,6 +160,8 @@ impl Parser {
             Event::PolicyVerdict(e) => self.verdict(&mut flow, e, lookups),
             Event::Sock(e) => self.sock(&mut flow, e, lookups),
         }
+        // Hubble's CLI prints this field as the flow's summary.
+        flow.summary = crate::printer::summary(&flow);
         flow
     }
 
@@ -214,6 +216,7 @@ impl Parser {
             latency_ns: rec.latency_ns,
             record: Some(rec.record.clone()),
         });
+        flow.summary = crate::printer::summary(&flow);
         flow
     }
 

@@ -2,9 +2,10 @@
 //! an aligned `table`, and `json`/`jsonpb` (one protojson object per line).
 //!
 //! What `hubble observe` shows is rebuilt here from the flow itself: Hubble's agent sends a
-//! precomputed summary (`TCP Flags: SYN`, `HTTP/1.1 200 3ms (GET /)`, ...) in a deprecated
-//! field that this crate's flow model does not carry, so [`summary`] derives the same text
-//! from the L4 and L7 parts of the flow, with the wording of Hubble's parsers. The event type
+//! precomputed summary (`TCP Flags: SYN`, `HTTP/1.1 200 3ms (GET /)`, ...) in the deprecated
+//! `Summary` field; this crate's parser fills that field with [`summary`] (so Hubble's own
+//! CLI shows it), and the printer derives the text again from the L4 and L7 parts of the
+//! flow, with the wording of Hubble's parsers, so flows from any source print alike. The event type
 //! column comes from [`flow_type`].
 //!
 //! Pure: the printer writes to any [`io::Write`] it is handed and reads no clock. The
@@ -803,6 +804,8 @@ pub fn summary(flow: &Flow) -> String {
         .to_owned();
     }
     match protocol {
+        // Events that carry no TCP flags (policy verdicts) say only the protocol.
+        Some(layer4::Protocol::Tcp(tcp)) if tcp.flags.is_none() => "TCP".to_owned(),
         Some(layer4::Protocol::Tcp(tcp)) => {
             let f = tcp.flags.unwrap_or_default();
             let flags: Vec<&str> = [

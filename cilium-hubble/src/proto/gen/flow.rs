@@ -65,6 +65,10 @@ pub struct Flow {
     pub socket_cookie: u64,
     #[prost(uint64, tag = "33")]
     pub cgroup_id: u64,
+    /// A one-line description ("TCP Flags: SYN"); Hubble marks it deprecated but its CLI
+    /// still prints it, so the parser fills it.
+    #[prost(string, tag = "100000")]
+    pub summary: ::prost::alloc::string::String,
 }
 #[allow(clippy::all)]
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]

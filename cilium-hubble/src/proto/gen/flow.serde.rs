@@ -1211,6 +1211,9 @@ impl serde::Serialize for Flow {
         if self.cgroup_id != 0 {
             len += 1;
         }
+        if !self.summary.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("flow.Flow", len)?;
         if let Some(v) = self.time.as_ref() {
             struct_ser.serialize_field("time", v)?;
@@ -1320,6 +1323,9 @@ impl serde::Serialize for Flow {
             #[allow(clippy::needless_borrows_for_generic_args)]
             struct_ser.serialize_field("cgroup_id", ToString::to_string(&self.cgroup_id).as_str())?;
         }
+        if !self.summary.is_empty() {
+            struct_ser.serialize_field("Summary", &self.summary)?;
+        }
         struct_ser.end()
     }
 }
@@ -1378,6 +1384,7 @@ impl<'de> serde::Deserialize<'de> for Flow {
             "socketCookie",
             "cgroup_id",
             "cgroupId",
+            "Summary",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -1412,6 +1419,7 @@ impl<'de> serde::Deserialize<'de> for Flow {
             SockXlatePoint,
             SocketCookie,
             CgroupId,
+            Summary,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -1463,6 +1471,7 @@ impl<'de> serde::Deserialize<'de> for Flow {
                             "sockXlatePoint" | "sock_xlate_point" => Ok(GeneratedField::SockXlatePoint),
                             "socketCookie" | "socket_cookie" => Ok(GeneratedField::SocketCookie),
                             "cgroupId" | "cgroup_id" => Ok(GeneratedField::CgroupId),
+                            "Summary" => Ok(GeneratedField::Summary),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -1512,6 +1521,7 @@ impl<'de> serde::Deserialize<'de> for Flow {
                 let mut sock_xlate_point__ = None;
                 let mut socket_cookie__ = None;
                 let mut cgroup_id__ = None;
+                let mut summary__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Time => {
@@ -1704,6 +1714,12 @@ impl<'de> serde::Deserialize<'de> for Flow {
                                 Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
                             ;
                         }
+                        GeneratedField::Summary => {
+                            if summary__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("Summary"));
+                            }
+                            summary__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(Flow {
@@ -1737,6 +1753,7 @@ impl<'de> serde::Deserialize<'de> for Flow {
                     sock_xlate_point: sock_xlate_point__.unwrap_or_default(),
                     socket_cookie: socket_cookie__.unwrap_or_default(),
                     cgroup_id: cgroup_id__.unwrap_or_default(),
+                    summary: summary__.unwrap_or_default(),
                 })
             }
         }
