@@ -7,9 +7,12 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use cilium_hubble::parser::{EndpointInfo, Lookups, Parser};
+use cilium_hubble::printer::{Format, Printer, PrinterOptions};
+use cilium_hubble::proto::observer::{GetFlowsResponse, get_flows_response};
 
 const RECORDED: &str = "tests/data/events/recorded.hex";
 const EXPECTED: &str = "tests/data/events/recorded.expected.jsonl";
+const EXPECTED_COMPACT: &str = "tests/data/events/recorded.expected.compact";
 
 /// The pods of the e2e topology (`10.200.0.1` is pod a, `.2` pod b).
 struct Pods(HashMap<IpAddr, EndpointInfo>);
@@ -66,13 +69,32 @@ fn recorded_events_decode_to_the_expected_flows() {
         lines.len()
     );
     let mut out = String::new();
+    let mut printer = Printer::new(Format::Compact, PrinterOptions::default());
+    let mut compact = Vec::new();
     for line in &lines {
         let flow = parser
             .parse_bytes(&unhex(line), &lookups)
             .expect("a recorded event decodes");
         out.push_str(&serde_json::to_string(&flow).expect("json"));
         out.push('\n');
+        let resp = GetFlowsResponse {
+            node_name: flow.node_name.clone(),
+            time: flow.time,
+            response_types: Some(get_flows_response::ResponseTypes::Flow(flow)),
+        };
+        printer.write_response(&mut compact, &resp).expect("print");
     }
+    printer.finish(&mut compact).expect("print");
+    let compact = String::from_utf8(compact).expect("utf-8");
+    let compact_path = root.join(EXPECTED_COMPACT);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&compact_path, &compact).expect("write expected compact");
+    }
+    assert_eq!(
+        compact,
+        std::fs::read_to_string(&compact_path).expect("read expected compact"),
+        "`observe` compact output of the recorded flows"
+    );
     let path = root.join(EXPECTED);
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, &out).expect("write expected");
