@@ -556,6 +556,36 @@ mod tests {
         writer.join().expect("writer");
     }
 
+    #[test]
+    fn ingest_reports_datapath_ring_losses_as_increments() {
+        let obs = Observer::new(16);
+        let ingest = Ingest::start(
+            Arc::clone(&obs),
+            Parser::new("n", 0, 1),
+            crate::parser::NoLookups,
+            Vec::new(),
+            4,
+        );
+        ingest.report_ring_lost(5);
+        ingest.report_ring_lost(5);
+        ingest.report_ring_lost(12);
+        ingest.shutdown();
+        assert_eq!(obs.lost().datapath_ring, 12);
+        let lost: Vec<u64> = obs
+            .snapshot()
+            .iter()
+            .filter_map(|e| match &**e {
+                Entry::Lost(l) => Some(l.num_events_lost),
+                Entry::Flow(_) => None,
+            })
+            .collect();
+        assert_eq!(
+            lost,
+            [5, 7],
+            "one lost event per increase, none for no change"
+        );
+    }
+
     /// A minimal executor for the test: parks the thread until woken.
     fn block_on<F: Future>(f: F) -> F::Output {
         struct Unpark(std::thread::Thread);
