@@ -21,7 +21,6 @@
 //! | `cilium_bpf_map_pressure` | map_name | [`AgentMetrics::set_map_pressure`] |
 //! | `cilium_policy_l7_total` | rule, proxy_type | [`AgentMetrics::inc_policy_l7`] |
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
@@ -221,8 +220,7 @@ impl FlowSink for HubbleMetrics {
             let matched = if is_verdict {
                 names::policy_match_metric_label(flow.policy_match_type).to_owned()
             } else {
-                let (_, sub) = type_labels(flow);
-                format!("l7/{}", sub.to_ascii_lowercase())
+                format!("l7/{}", crate::parser::l7_protocol(flow).unwrap_or(""))
             };
             let action = match Verdict::try_from(flow.verdict) {
                 Ok(Verdict::Forwarded) => "forwarded",
@@ -543,9 +541,6 @@ pub async fn serve(
     }
 }
 
-/// Binds the metrics listener (Hubble serves on `:9965`, the agent on `:9962`).
-pub async fn bind(addr: SocketAddr) -> std::io::Result<(tokio::net::TcpListener, SocketAddr)> {
-    let l = tokio::net::TcpListener::bind(addr).await?;
-    let a = l.local_addr()?;
-    Ok((l, a))
-}
+/// Binds the metrics listener (Hubble serves on `:9965`, the agent on `:9962`); the same
+/// helper as the gRPC server's.
+pub use crate::server::bind;

@@ -189,19 +189,6 @@ pub fn reserved_identity_name(identity: u32) -> Option<&'static str> {
     })
 }
 
-/// Name of an IP protocol number in flows and filters (`"TCP"`, ...), `None` when the flow
-/// model has no L4 message for it.
-pub fn l4_protocol_name(proto: u8) -> Option<&'static str> {
-    Some(match proto {
-        1 => "ICMPv4",
-        6 => "TCP",
-        17 => "UDP",
-        58 => "ICMPv6",
-        132 => "SCTP",
-        _ => return None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

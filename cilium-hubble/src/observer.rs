@@ -402,12 +402,12 @@ impl Ingest {
     pub fn report_ring_lost(&self, total: u64) {
         let before = self.ring_lost_seen.swap(total, Ordering::Relaxed);
         if total > before {
-            let n = total - before;
-            for s in self.sinks.iter() {
-                s.lost(LostEventSource::PerfEventRingBuffer, n);
-            }
-            self.observer
-                .push_lost(LostEventSource::PerfEventRingBuffer, n);
+            record_lost(
+                &self.sinks,
+                &self.observer,
+                LostEventSource::PerfEventRingBuffer,
+                total - before,
+            );
         }
     }
 
@@ -425,11 +425,12 @@ impl Ingest {
     fn stop(&mut self) {
         let pending = self.dropped.swap(0, Ordering::Relaxed);
         if pending != 0 {
-            for s in self.sinks.iter() {
-                s.lost(LostEventSource::ObserverEventsQueue, pending);
-            }
-            self.observer
-                .push_lost(LostEventSource::ObserverEventsQueue, pending);
+            record_lost(
+                &self.sinks,
+                &self.observer,
+                LostEventSource::ObserverEventsQueue,
+                pending,
+            );
         }
         // Dropping the only sender ends the thread's loop once the queue is drained.
         let (dead, _) = sync_channel(1);
@@ -446,6 +447,14 @@ impl Drop for Ingest {
     }
 }
 
+/// Tells the sinks and the ring that `n` events were lost at `source`.
+fn record_lost(sinks: &[Arc<dyn FlowSink>], observer: &Observer, source: LostEventSource, n: u64) {
+    for s in sinks {
+        s.lost(source, n);
+    }
+    observer.push_lost(source, n);
+}
+
 fn decode_loop(
     rx: &Receiver<Work>,
     parser: &Parser,
@@ -458,10 +467,7 @@ fn decode_loop(
             Work::Event(e) => parser.parse_event(&e, lookups),
             Work::L7(r) => parser.parse_l7(&r, lookups),
             Work::Lost(source, n) => {
-                for s in sinks {
-                    s.lost(source, n);
-                }
-                observer.push_lost(source, n);
+                record_lost(sinks, observer, source, n);
                 continue;
             }
         };

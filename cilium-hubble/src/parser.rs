@@ -509,7 +509,6 @@ fn endpoints(
     flow.destination = Some(endpoint(dst, dst_id, dst_local, lookups));
     flow.source_names = lookups.names(src);
     flow.destination_names = lookups.names(dst);
-    flow.source_service = None;
 }
 
 fn service(lookups: &impl Lookups, ip: IpAddr, port: u16) -> Option<Service> {

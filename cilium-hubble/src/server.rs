@@ -281,8 +281,8 @@ pub async fn serve(
         .await
 }
 
-/// Binds `addr` (e.g. `127.0.0.1:4245`, Hubble's port) and returns the listener and the
-/// address actually bound (useful with port 0).
+/// Binds `addr` (e.g. `127.0.0.1:4245`, Hubble's gRPC port) and returns the listener and
+/// the address actually bound (useful with port 0).
 pub async fn bind(addr: SocketAddr) -> std::io::Result<(tokio::net::TcpListener, SocketAddr)> {
     let l = tokio::net::TcpListener::bind(addr).await?;
     let a = l.local_addr()?;

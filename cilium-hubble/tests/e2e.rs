@@ -12,11 +12,11 @@
 
 #![cfg(feature = "server")]
 
+mod exposition;
 #[path = "../../cilium-datapath/tests/support/mod.rs"]
 mod support;
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -67,22 +67,7 @@ fn boot_unix_ns() -> i64 {
 }
 
 fn scrape(addr: SocketAddr) -> BTreeMap<String, f64> {
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    let body = out.split("\r\n\r\n").nth(1).expect("a body");
-    body.lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .map(|l| {
-            let (k, v) = l.rsplit_once(' ').unwrap();
-            (k.to_owned(), v.parse().unwrap())
-        })
-        .collect()
+    exposition::parse(exposition::body(&exposition::http_get(addr, "/metrics")))
 }
 
 fn delta(before: &BTreeMap<String, f64>, after: &BTreeMap<String, f64>, key: &str) -> f64 {

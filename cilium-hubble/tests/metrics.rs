@@ -4,9 +4,11 @@
 
 #![cfg(feature = "server")]
 
-use std::collections::BTreeMap;
-use std::io::{Read, Write};
+mod exposition;
+
 use std::sync::Arc;
+
+use exposition::{body, get, http_get, parse};
 
 use cilium_hubble::metrics::{AgentMetrics, DatapathCounter, HubbleMetrics, bind, render, serve};
 use cilium_hubble::observer::FlowSink;
@@ -15,26 +17,6 @@ use cilium_hubble::proto::flow::{
     LostEventSource, Tcp, TcpFlags, TrafficDirection, Verdict, layer4, layer7,
 };
 use prometheus_client::registry::Registry;
-
-/// `name{labels}` -> value, from the text exposition.
-fn parse(text: &str) -> BTreeMap<String, f64> {
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .map(|l| {
-            let (k, v) = l
-                .rsplit_once(' ')
-                .unwrap_or_else(|| panic!("bad line {l:?}"));
-            (
-                k.to_owned(),
-                v.parse().unwrap_or_else(|_| panic!("bad value in {l:?}")),
-            )
-        })
-        .collect()
-}
-
-fn get(m: &BTreeMap<String, f64>, key: &str) -> f64 {
-    m.get(key).copied().unwrap_or(0.0)
-}
 
 fn tcp_flow(verdict: Verdict, flags: TcpFlags) -> Flow {
     Flow {
@@ -259,25 +241,15 @@ async fn the_endpoint_serves_the_exposition() {
         let _ = stopped.await;
     }));
     let scrape = move |path: &'static str| {
-        std::thread::spawn(move || {
-            let mut s = std::net::TcpStream::connect(addr).unwrap();
-            write!(
-                s,
-                "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-            )
-            .unwrap();
-            let mut out = String::new();
-            s.read_to_string(&mut out).unwrap();
-            out
-        })
-        .join()
-        .unwrap()
+        std::thread::spawn(move || http_get(addr, path))
+            .join()
+            .unwrap()
     };
     let (ok, missing) = tokio::task::spawn_blocking(move || (scrape("/metrics"), scrape("/nope")))
         .await
         .unwrap();
     assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
-    let body = ok.split("\r\n\r\n").nth(1).unwrap();
+    let body = body(&ok);
     assert_eq!(get(&parse(body), "cilium_policy"), 5.0);
     assert!(body.contains("# TYPE cilium_policy gauge"), "{body}");
     assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
