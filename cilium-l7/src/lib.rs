@@ -1,11 +1,32 @@
-//! L7 policy for the cilium-rs family (not yet built).
+//! L7 policy for the cilium-rs family: the HTTP, Kafka and DNS proxies that enforce L7 rules
+//! on connections the datapath redirects to them, the wire parsers and matchers they use, and
+//! the FQDN cache that turns DNS answers into addresses for `toFQDNs` policy.
 //!
-//! What it will be: pure matchers and wire parsers for HTTP, Kafka and DNS rules (including
-//! toFQDNs `matchName`/`matchPattern`), the HTTP, Kafka and DNS proxies that enforce them on
-//! connections redirected by the datapath, and the FQDN cache that turns DNS answers into
-//! local CIDR identities.
+//! The pure part (matchers, wire parsers, FQDN cache logic, the policy snapshot the proxies
+//! consult) builds without default features. The `proxy` feature (default) adds the proxies:
+//! sockets, tokio and hyper.
 //!
-//! What it is not: it does not decide which connections are redirected (that is the policy
-//! map entry's proxy port, computed by `cilium-policy`).
-//!
-//! Status: placeholder; the work is tracked in the L7 issue.
+//! How a connection reaches a proxy: the endpoint programs of `cilium-datapath` find a proxy
+//! port in the policy entry of a new flow, remember it in the flow's conntrack entry and
+//! assign every packet of the flow to the proxy's transparent socket (`bpf_sk_assign`), so
+//! the accepted socket's local address is the original destination; see the crate README
+//! ("Redirect design").
+
+pub mod dns;
+pub mod fqdn_cache;
+pub mod http;
+pub mod kafka;
+pub mod policy;
+pub mod records;
+
+#[cfg(feature = "proxy")]
+pub mod dns_proxy;
+#[cfg(feature = "proxy")]
+pub mod http_proxy;
+#[cfg(feature = "proxy")]
+pub mod kafka_proxy;
+#[cfg(feature = "proxy")]
+pub mod transparent;
+
+pub use policy::{ConnInfo, LocalEndpoint, PolicySnapshot, Resolved};
+pub use records::RecordSink;

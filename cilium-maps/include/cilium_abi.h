@@ -142,6 +142,25 @@ enum cil_sock_op {
 	CIL_SOCK_LB_XLATE = 3,
 };
 
+/*
+ * skb->mark values shared by the endpoint programs and the L7 proxies (bits 8..11 are the
+ * magic; Cilium uses the same nibble for the same purposes):
+ *   TO_PROXY        set by the datapath on a packet it assigned to a proxy socket; the
+ *                   instance's policy-routing rule delivers such packets locally.
+ *   TO_PROXY_INGRESS set by to-endpoint on a packet it hands back to the host-side veth's
+ *                   ingress for the ingress proxy; the proxy port is in bits 16..31.
+ *   PROXY_INGRESS / PROXY_EGRESS set by a proxy on its upstream connections; the source
+ *                   identity is in bits 16..31 (low 16 bits) and 0..7 (bits 16..23).
+ * Marks do not cross network namespaces (veth scrubs them), so an endpoint cannot forge one.
+ */
+enum cil_mark {
+	CIL_MARK_MAGIC_MASK = 0x0F00,
+	CIL_MARK_MAGIC_TO_PROXY = 0x0200,
+	CIL_MARK_MAGIC_TO_PROXY_INGRESS = 0x0300,
+	CIL_MARK_MAGIC_PROXY_INGRESS = 0x0A00,
+	CIL_MARK_MAGIC_PROXY_EGRESS = 0x0B00,
+};
+
 /* ------------------------------------------------------------------------------------------
  * Per-endpoint policy map (LPM trie)
  * ---------------------------------------------------------------------------------------- */

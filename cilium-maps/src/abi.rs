@@ -319,6 +319,13 @@ pub mod consts {
             CIL_SOCK_CLOSED: u8 = 2,
             CIL_SOCK_LB_XLATE: u8 = 3,
         }
+        "cil_mark": {
+            CIL_MARK_MAGIC_MASK: u32 = 0x0F00,
+            CIL_MARK_MAGIC_TO_PROXY: u32 = 0x0200,
+            CIL_MARK_MAGIC_TO_PROXY_INGRESS: u32 = 0x0300,
+            CIL_MARK_MAGIC_PROXY_INGRESS: u32 = 0x0A00,
+            CIL_MARK_MAGIC_PROXY_EGRESS: u32 = 0x0B00,
+        }
         "cil_policy_consts": {
             CIL_POLICY_STATIC_PREFIX: u32 = 40,
             CIL_POLICY_FULL_PREFIX: u32 = 64,
@@ -417,6 +424,27 @@ pub mod consts {
 }
 
 use consts::*;
+
+/// The `skb->mark` a proxy sets on its upstream connection so the datapath applies the
+/// destination's policy to the original source identity (`ingress`: the proxy served an
+/// ingress redirect and already enforced that policy). Identities above 24 bits (local CIDR
+/// identities) cannot be carried and come out as `None`.
+pub fn proxy_upstream_mark(source_identity: u32, ingress: bool) -> Option<u32> {
+    if source_identity >= 1 << 24 {
+        return None;
+    }
+    let magic = if ingress {
+        CIL_MARK_MAGIC_PROXY_INGRESS
+    } else {
+        CIL_MARK_MAGIC_PROXY_EGRESS
+    };
+    Some(((source_identity & 0xFFFF) << 16) | magic | ((source_identity >> 16) & 0xFF))
+}
+
+/// The source identity carried by a proxy upstream mark (see [`proxy_upstream_mark`]).
+pub fn identity_of_proxy_mark(mark: u32) -> u32 {
+    (mark >> 16) | ((mark & 0xFF) << 16)
+}
 
 // ---------------------------------------------------------------------------------------------
 // Policy map

@@ -242,7 +242,37 @@ impl EndpointPolicy {
         }
     }
 
-    /// The L7 decision for a request from/to `remote` on a redirected port: `Some(true)` if a
+    /// The L7 policies that apply to a connection from/to `remote` on a redirected port: one
+    /// per selector that selects `remote` on a filter covering the port, with no deny. A plain
+    /// L4 allow of such a selector is [`L7Policy::AllowAll`]. Empty when nothing allows it.
+    pub fn l7_policies<'a>(
+        &'a self,
+        cache: &SelectorCache,
+        direction: Direction,
+        remote: NumericIdentity,
+        protocol: Protocol,
+        port: u16,
+    ) -> Vec<&'a L7Policy> {
+        static ALLOW_ALL: L7Policy = L7Policy::AllowAll;
+        let mut out = Vec::new();
+        for f in self.filters.values().filter(|f| {
+            f.direction == direction
+                && f.parser.is_some()
+                && filter_covers(f, protocol, port, &self.endpoint)
+        }) {
+            for (sel, ps) in &f.selectors {
+                if !ps.deny.is_empty() || !(sel.is_wildcard() || cache.selects(sel, remote)) {
+                    continue;
+                }
+                if let Some(a) = &ps.allow {
+                    out.push(a.l7.as_ref().unwrap_or(&ALLOW_ALL));
+                }
+            }
+        }
+        out
+    }
+
+    /// The L7 decision for a request from/to `remote` on a redirected port: `true` if a
     /// selector selecting `remote` on a filter covering the port allows it.
     pub fn l7_allows(
         &self,
@@ -253,23 +283,9 @@ impl EndpointPolicy {
         port: u16,
         request: &L7Request,
     ) -> bool {
-        self.filters
-            .values()
-            .filter(|f| {
-                f.direction == direction
-                    && f.parser.is_some()
-                    && filter_covers(f, protocol, port, &self.endpoint)
-            })
-            .any(|f| {
-                f.selectors.iter().any(|(sel, ps)| {
-                    ps.deny.is_empty()
-                        && (sel.is_wildcard() || cache.selects(sel, remote))
-                        && ps
-                            .allow
-                            .as_ref()
-                            .is_some_and(|a| a.l7.as_ref().is_none_or(|l7| l7.allows(request)))
-                })
-            })
+        self.l7_policies(cache, direction, remote, protocol, port)
+            .iter()
+            .any(|p| p.allows(request))
     }
 }
 
