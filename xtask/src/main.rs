@@ -36,6 +36,8 @@ const DEB_PACKAGES: &[&str] = &[
     // needs the well-known protos (google/protobuf/*.proto) of libprotobuf-dev.
     "protobuf-compiler",
     "libprotobuf-dev",
+    // cilium-l7: the DNS proxy test forwards to a real dnsmasq.
+    "dnsmasq-base",
 ];
 
 /// Crates that must stay free of OS / async / BPF dependencies (design doc rule), each with
@@ -50,6 +52,7 @@ const PURE_CRATES: &[(&str, &[&str])] = &[
     ("cilium-identity", &["--no-default-features"]),
     ("cilium-maps", &["--no-default-features"]),
     ("cilium-hubble", &["--no-default-features"]),
+    ("cilium-l7", &["--no-default-features"]),
 ];
 
 /// Crates a pure crate must not depend on, directly or transitively.
