@@ -25,8 +25,8 @@ use crate::api::spec::{
 use crate::api::{CiliumKind, PolicyError, PolicyErrors, PolicyObject};
 use crate::fqdn::{FqdnPattern, normalize_name, sanitize_pattern, validate_name};
 use crate::l7::{
-    AnchoredRegex, DnsRule, HttpRule, KAFKA_API_KEYS, KAFKA_CONSUME_KEYS, KAFKA_PRODUCE_KEYS,
-    KafkaRule, L7Rules,
+    AnchoredRegex, DnsRule, HeaderMatch, HttpRule, KAFKA_API_KEYS, KAFKA_CONSUME_KEYS,
+    KAFKA_PRODUCE_KEYS, KafkaRule, L7Rules, MismatchAction,
 };
 use crate::rule::{
     AuthType, DirectionRules, Listener, PeerRule, PortEntry, PortMatch, Rule, RuleOrigin, Subject,
@@ -1083,6 +1083,7 @@ impl Compiler<'_> {
                 None => headers.push((hdr.trim().to_ascii_lowercase(), None)),
             }
         }
+        let mut header_matches = Vec::new();
         for (i, m) in h.header_matches.iter().flatten().enumerate() {
             let p = format!("{path}.headerMatches[{i}]");
             if m.secret.is_some() {
@@ -1091,16 +1092,36 @@ impl Compiler<'_> {
                     "header values from secrets are not supported",
                 );
             }
-            if let Some(mm) = &m.mismatch
-                && !matches!(mm.as_str(), "LOG" | "ADD" | "DELETE" | "REPLACE")
-            {
+            // The proxy writes names and values of ADD/REPLACE into requests: a line break
+            // or a control character there would inject header lines.
+            if m.name.is_empty() || !m.name.bytes().all(is_header_name_byte) {
                 self.err(
-                    format!("{p}.mismatch"),
-                    format!("{mm:?} is not LOG, ADD, DELETE or REPLACE"),
+                    format!("{p}.name"),
+                    format!("{:?} is not an HTTP header name", m.name),
                 );
             }
-            if m.mismatch.is_none() {
-                headers.push((m.name.to_ascii_lowercase(), m.value.clone()));
+            if let Some(v) = &m.value
+                && !v.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+            {
+                self.err(
+                    format!("{p}.value"),
+                    format!("{v:?} holds a control character"),
+                );
+            }
+            let name = m.name.to_ascii_lowercase();
+            match m.mismatch.as_deref() {
+                None => headers.push((name, m.value.clone())),
+                Some(mm) => match MismatchAction::from_name(mm) {
+                    Some(mismatch) => header_matches.push(HeaderMatch {
+                        name,
+                        value: m.value.clone(),
+                        mismatch,
+                    }),
+                    None => self.err(
+                        format!("{p}.mismatch"),
+                        format!("{mm:?} is not LOG, ADD, DELETE or REPLACE"),
+                    ),
+                },
             }
         }
         Some(HttpRule {
@@ -1108,6 +1129,7 @@ impl Compiler<'_> {
             method: method?,
             host: host?,
             headers,
+            header_matches,
         })
     }
 
@@ -1455,6 +1477,11 @@ impl Compiler<'_> {
     }
 }
 
+/// A `tchar` of RFC 9110 (the bytes of a header name).
+fn is_header_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
 fn parse_cidr(text: &str) -> Result<Cidr, String> {
     text.parse::<Cidr>().map_err(|e| e.to_string())
 }
@@ -1564,4 +1591,94 @@ pub fn icmp_type_by_name(name: &str, v6: bool) -> Option<u8> {
     ];
     let table = if v6 { V6 } else { V4 };
     table.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn http_rules(yaml_rules: &str) -> Result<Vec<HttpRule>, PolicyErrors> {
+        let text = format!(
+            r#"
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {{name: h, namespace: ns}}
+spec:
+  endpointSelector: {{matchLabels: {{app: a}}}}
+  egress:
+  - toPorts:
+    - ports: [{{port: "80", protocol: TCP}}]
+      rules:
+        http:
+{yaml_rules}
+"#
+        );
+        let rules = compile_text(&text, &CompileOptions::default())?;
+        let ports = rules[0].egress.allow[0].ports.as_ref().unwrap();
+        match &ports[0].l7 {
+            Some(L7Rules::Http(h)) => Ok(h.clone()),
+            other => panic!("not HTTP rules: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn header_matches_keep_their_mismatch_action() {
+        let rules = http_rules(
+            r#"        - method: GET
+          headers: ["X-Req", "X-Eq: 1"]
+          headerMatches:
+          - {name: X-Must, value: "yes"}
+          - {name: X-Log, value: "a", mismatch: LOG}
+          - {name: X-Add, value: "b", mismatch: ADD}
+          - {name: X-Del, value: "c", mismatch: DELETE}
+          - {name: X-Rep, value: "d", mismatch: REPLACE}
+          - {name: X-Present, mismatch: ADD}"#,
+        )
+        .unwrap();
+        let r = &rules[0];
+        assert_eq!(
+            r.headers,
+            vec![
+                ("x-req".to_owned(), None),
+                ("x-eq".to_owned(), Some("1".to_owned())),
+                ("x-must".to_owned(), Some("yes".to_owned())),
+            ]
+        );
+        let m = |name: &str, value: Option<&str>, mismatch| HeaderMatch {
+            name: name.into(),
+            value: value.map(Into::into),
+            mismatch,
+        };
+        assert_eq!(
+            r.header_matches,
+            vec![
+                m("x-log", Some("a"), MismatchAction::Log),
+                m("x-add", Some("b"), MismatchAction::Add),
+                m("x-del", Some("c"), MismatchAction::Delete),
+                m("x-rep", Some("d"), MismatchAction::Replace),
+                m("x-present", None, MismatchAction::Add),
+            ]
+        );
+    }
+
+    #[test]
+    fn header_matches_refuse_bad_actions_names_and_values() {
+        let err = |rules: &str| http_rules(rules).unwrap_err().to_string();
+        let e = err("        - headerMatches: [{name: X, value: v, mismatch: DROP}]");
+        assert!(
+            e.contains("headerMatches[0].mismatch") && e.contains("\"DROP\""),
+            "{e}"
+        );
+        let e = err("        - headerMatches: [{name: \"X Y\", value: v, mismatch: ADD}]");
+        assert!(
+            e.contains("headerMatches[0].name") && e.contains("not an HTTP header name"),
+            "{e}"
+        );
+        let e =
+            err("        - headerMatches: [{name: X, value: \"a\\r\\nEvil: 1\", mismatch: ADD}]");
+        assert!(
+            e.contains("headerMatches[0].value") && e.contains("control character"),
+            "{e}"
+        );
+    }
 }

@@ -86,6 +86,56 @@ impl PartialEq for AnchoredRegex {
 
 impl Eq for AnchoredRegex {}
 
+/// What the proxy does when a `headerMatches` entry with a mismatch action does not match the
+/// request. The rule still matches (the request is allowed); only the request changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MismatchAction {
+    /// `LOG`: forward the request unchanged and report the mismatch.
+    Log,
+    /// `ADD`: add the expected value as one more line of the header (other values stay).
+    Add,
+    /// `DELETE`: remove every line of the header.
+    Delete,
+    /// `REPLACE`: replace every line of the header with the expected value (add it when
+    /// missing).
+    Replace,
+}
+
+impl MismatchAction {
+    /// The action named as in a policy (`LOG`, `ADD`, `DELETE`, `REPLACE`).
+    pub fn from_name(name: &str) -> Option<MismatchAction> {
+        Some(match name {
+            "LOG" => MismatchAction::Log,
+            "ADD" => MismatchAction::Add,
+            "DELETE" => MismatchAction::Delete,
+            "REPLACE" => MismatchAction::Replace,
+            _ => return None,
+        })
+    }
+
+    /// The policy's name of the action.
+    pub fn name(self) -> &'static str {
+        match self {
+            MismatchAction::Log => "LOG",
+            MismatchAction::Add => "ADD",
+            MismatchAction::Delete => "DELETE",
+            MismatchAction::Replace => "REPLACE",
+        }
+    }
+}
+
+/// A `headerMatches` entry that carries a mismatch action. (Entries without one are plain
+/// requirements and sit in [`HttpRule::headers`].)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderMatch {
+    /// Header name, lowercased.
+    pub name: String,
+    /// Expected value; `None`: the header only has to be present.
+    pub value: Option<String>,
+    /// What to do when no line of the header has the expected value (or it is missing).
+    pub mismatch: MismatchAction,
+}
+
 /// One HTTP rule: every field given must match; an empty rule matches every request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HttpRule {
@@ -95,8 +145,12 @@ pub struct HttpRule {
     pub method: Option<AnchoredRegex>,
     /// Host regex.
     pub host: Option<AnchoredRegex>,
-    /// Required headers: name (lowercased) and optional exact value.
+    /// Required headers: name (lowercased) and optional exact value. Holds `headers` and the
+    /// `headerMatches` entries without a mismatch action.
     pub headers: Vec<(String, Option<String>)>,
+    /// `headerMatches` entries with a mismatch action. They never make the rule fail; the
+    /// HTTP proxy (`cilium-l7`) edits or logs the request when they do not match.
+    pub header_matches: Vec<HeaderMatch>,
 }
 
 /// An HTTP request as the rules see it.
@@ -113,7 +167,8 @@ pub struct HttpRequest {
 }
 
 impl HttpRule {
-    /// Whether the rule allows `req`.
+    /// Whether the rule allows `req`. Header matches with a mismatch action do not take part
+    /// (they never deny).
     pub fn matches(&self, req: &HttpRequest) -> bool {
         self.method.as_ref().is_none_or(|r| r.is_match(&req.method))
             && self.path.as_ref().is_none_or(|r| r.is_match(&req.path))
