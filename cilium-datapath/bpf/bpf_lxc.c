@@ -13,6 +13,15 @@
  * policy is that of the backend, and the flow's entry carries the rev_nat_index so replies
  * get the frontend back as their source on the way into the client.
  *
+ * L7 redirect: a flow whose policy entry carries a proxy port keeps that port in its conntrack
+ * entry, and each of its packets goes to the proxy. From the endpoint (TC ingress) the packet
+ * is assigned to the proxy's socket here (lib/proxy.h). Towards the endpoint (TC egress, where
+ * a socket cannot be assigned) it is marked CIL_MARK_MAGIC_TO_PROXY_INGRESS with the port and
+ * redirected to the ingress of the same host-side veth, where cil_from_endpoint assigns it.
+ * A proxy's upstream packets carry the client's identity in their mark: towards an endpoint
+ * that identity is the peer; after an ingress proxy (which enforced the ingress policy) the
+ * policy is not looked up again.
+ *
  * Events: a policy verdict for each new flow; drops at most once per flow, direction and
  * cil_drop_notify_interval_ns; with cil_trace_new_flows, a trace for each new flow and for
  * each packet that shows TCP flags new to its direction (SYN-ACK, FIN, RST) - so an
@@ -25,6 +34,7 @@
 #include "lib/events.h"
 #include "lib/lb.h"
 #include "lib/service.h"
+#include "lib/proxy.h"
 
 static __always_inline struct cil_endpoint_info *cil_endpoint(__be32 addr)
 {
@@ -36,15 +46,12 @@ static __always_inline struct cil_endpoint_info *cil_endpoint(__be32 addr)
 	return bpf_map_lookup_elem(&cil_endpoints, &k);
 }
 
-/* Security identity of a peer address: local endpoint, else ipcache, else world. */
-static __always_inline __u32 cil_identity_of(__be32 addr)
+/* Security identity of a peer address that is not a local endpoint: ipcache, else world. */
+static __always_inline __u32 cil_ipcache_identity(__be32 addr)
 {
-	struct cil_endpoint_info *ep = cil_endpoint(addr);
 	struct cil_ipcache_key k;
 	struct cil_ipcache_value *v;
 
-	if (ep)
-		return ep->identity;
 	__builtin_memset(&k, 0, sizeof(k));
 	k.prefixlen = CIL_IPCACHE_STATIC_PREFIX + 32;
 	k.family = CIL_FAMILY_IPV4;
@@ -53,12 +60,21 @@ static __always_inline __u32 cil_identity_of(__be32 addr)
 	return v ? v->identity : CIL_ID_WORLD;
 }
 
+/* Security identity of a peer address: local endpoint, else ipcache, else world. */
+static __always_inline __u32 cil_identity_of(__be32 addr)
+{
+	struct cil_endpoint_info *ep = cil_endpoint(addr);
+
+	return ep ? ep->identity : cil_ipcache_identity(addr);
+}
+
 /*
  * The shared path of both hooks. `ep` is the local endpoint, `remote_id` the peer, `dir` the
  * endpoint's direction (CIL_DIR_EGRESS for from-endpoint).
  */
 static __always_inline int cil_handle(struct __sk_buff *skb, struct cil_pkt *p, const struct cil_endpoint_info *ep,
-				      __u32 remote_id, __u8 dir, const struct cil_xlate *x, __u32 now)
+				      __u32 remote_id, __u8 dir, const struct cil_xlate *x, __u32 now, int enforced_by_proxy,
+				      int dst_local)
 {
 	__u8 ct_flag = dir == CIL_DIR_EGRESS ? CIL_CT_F_EGRESS : CIL_CT_F_INGRESS;
 	__u32 src_id = dir == CIL_DIR_EGRESS ? ep->identity : remote_id;
@@ -70,6 +86,7 @@ static __always_inline int cil_handle(struct __sk_buff *skb, struct cil_pkt *p, 
 	__u8 point = dir == CIL_DIR_EGRESS ? CIL_TRACE_FROM_ENDPOINT : CIL_TRACE_TO_ENDPOINT;
 	void *policy;
 	int status, err, news;
+	__u16 proxy_port;
 
 	if (!(ep->flags & CIL_ENDPOINT_F_POLICY_READY))
 		return cil_drop(skb, p, CIL_DROP_EP_NOT_READY, ep->endpoint_id, src_id, dst_id, dir);
@@ -89,7 +106,9 @@ static __always_inline int cil_handle(struct __sk_buff *skb, struct cil_pkt *p, 
 	}
 
 	__builtin_memset(&v, 0, sizeof(v));
-	if (ep->flags & enforce) {
+	if (enforced_by_proxy) {
+		v.match_type = CIL_POLICY_MATCH_NONE;
+	} else if (ep->flags & enforce) {
 		policy = bpf_map_lookup_elem(&cil_policy_maps, &ep_key);
 		if (!policy)
 			return cil_drop(skb, p, CIL_DROP_EP_NOT_READY, ep->endpoint_id, src_id, dst_id, dir);
@@ -117,6 +136,34 @@ static __always_inline int cil_handle(struct __sk_buff *skb, struct cil_pkt *p, 
 		if (err < 0)
 			return cil_drop(skb, p, -err, ep->endpoint_id, src_id, dst_id, dir);
 	}
+	/* A flow keeps the redirect it started with (its proxy holds the connection). */
+	proxy_port = status == CIL_CT_NEW ? v.proxy_port : (ct ? bpf_ntohs(ct->proxy_port) : 0);
+	if (proxy_port) {
+		if (cil_trace_new_flows && news)
+			cil_emit_trace(p, CIL_TRACE_TO_PROXY,
+				       status == CIL_CT_NEW ? CIL_TRACE_REASON_NEW : CIL_TRACE_REASON_ESTABLISHED,
+				       ep->endpoint_id, src_id, dst_id, skb->ifindex, dir, x);
+		cil_count(CIL_REASON_FORWARDED, dir, p->len);
+		if (dir == CIL_DIR_INGRESS) {
+			skb->mark = CIL_MARK_MAGIC_TO_PROXY_INGRESS | ((__u32)proxy_port << 16);
+			return bpf_redirect(skb->ifindex, BPF_F_INGRESS);
+		}
+		err = cil_proxy_assign(skb, p, proxy_port);
+		if (err < 0)
+			return cil_drop(skb, p, -err, ep->endpoint_id, src_id, dst_id, dir);
+		return TC_ACT_OK;
+	}
+	/* A flow the local destination's ingress proxy holds: hand it over at this first hop. */
+	if (dir == CIL_DIR_EGRESS && dst_local && status == CIL_CT_ESTABLISHED) {
+		proxy_port = cil_ct_ingress_redirect(p, now);
+		if (proxy_port) {
+			cil_count(CIL_REASON_FORWARDED, dir, p->len);
+			err = cil_proxy_assign(skb, p, proxy_port);
+			if (err < 0)
+				return cil_drop(skb, p, -err, ep->endpoint_id, src_id, dst_id, dir);
+			return TC_ACT_OK;
+		}
+	}
 	if (cil_trace_new_flows && news)
 		cil_emit_trace(p, point, status == CIL_CT_NEW ? CIL_TRACE_REASON_NEW : CIL_TRACE_REASON_ESTABLISHED,
 			       ep->endpoint_id, src_id, dst_id, skb->ifindex, dir, x);
@@ -127,7 +174,7 @@ static __always_inline int cil_handle(struct __sk_buff *skb, struct cil_pkt *p, 
 SEC("classifier")
 int cil_from_endpoint(struct __sk_buff *skb)
 {
-	struct cil_endpoint_info *ep;
+	struct cil_endpoint_info *ep, *dst_ep;
 	struct cil_pkt p;
 	int r = cil_parse(skb, &p);
 
@@ -138,6 +185,15 @@ int cil_from_endpoint(struct __sk_buff *skb)
 	struct cil_xlate x;
 	__u32 now = cil_now_sec(); /* once per packet */
 
+	/* Handed back by cil_to_endpoint for the ingress proxy (marks do not cross netns). */
+	if ((skb->mark & CIL_MARK_MAGIC_MASK) == CIL_MARK_MAGIC_TO_PROXY_INGRESS) {
+		/* The frame still carries the endpoint's MAC: make the stack take it as its own. */
+		bpf_skb_change_type(skb, 0 /* PACKET_HOST */);
+		r = cil_proxy_assign(skb, &p, skb->mark >> 16);
+		if (r < 0)
+			return cil_drop(skb, &p, -r, 0, 0, 0, CIL_DIR_INGRESS);
+		return TC_ACT_OK;
+	}
 	ep = cil_endpoint(p.saddr);
 	if (!ep || ep->ifindex != skb->ifindex)
 		return cil_drop(skb, &p, CIL_DROP_INVALID_SIP, 0, 0, 0, CIL_DIR_EGRESS);
@@ -145,7 +201,9 @@ int cil_from_endpoint(struct __sk_buff *skb)
 	r = cil_service_xlate(skb, &p, now, &x, CIL_CT_F_EGRESS, 0);
 	if (r < 0)
 		return cil_drop(skb, &p, -r, ep->endpoint_id, ep->identity, 0, CIL_DIR_EGRESS);
-	return cil_handle(skb, &p, ep, cil_identity_of(p.daddr), CIL_DIR_EGRESS, &x, now);
+	dst_ep = cil_endpoint(p.daddr);
+	return cil_handle(skb, &p, ep, dst_ep ? dst_ep->identity : cil_ipcache_identity(p.daddr), CIL_DIR_EGRESS, &x,
+			  now, 0, dst_ep != 0);
 }
 
 SEC("classifier")
@@ -160,12 +218,17 @@ int cil_to_endpoint(struct __sk_buff *skb)
 	if (r < 0)
 		return cil_drop(skb, &p, -r, 0, 0, 0, CIL_DIR_INGRESS);
 	struct cil_xlate x;
+	__u32 magic;
 
 	ep = cil_endpoint(p.daddr);
 	if (!ep)
 		return cil_drop(skb, &p, CIL_DROP_UNKNOWN_TARGET, 0, 0, 0, CIL_DIR_INGRESS);
 	__builtin_memset(&x, 0, sizeof(x));
-	return cil_handle(skb, &p, ep, cil_identity_of(p.saddr), CIL_DIR_INGRESS, &x, cil_now_sec());
+	magic = skb->mark & CIL_MARK_MAGIC_MASK;
+	if (magic == CIL_MARK_MAGIC_PROXY_INGRESS || magic == CIL_MARK_MAGIC_PROXY_EGRESS)
+		return cil_handle(skb, &p, ep, cil_proxy_mark_identity(skb->mark), CIL_DIR_INGRESS, &x, cil_now_sec(),
+				  magic == CIL_MARK_MAGIC_PROXY_INGRESS, 0);
+	return cil_handle(skb, &p, ep, cil_identity_of(p.saddr), CIL_DIR_INGRESS, &x, cil_now_sec(), 0, 0);
 }
 
 char _license[] SEC("license") = "Dual BSD/GPL";

@@ -26,12 +26,14 @@ mod lb;
 mod link;
 mod loader;
 mod policy;
+pub mod proxy_route;
 
 pub use error::DatapathError;
 pub use events::{EventStream, LostEvents};
 pub use lb::{LbSync, LbSyncStats};
 pub use loader::{Datapath, DatapathConfig, Program};
 pub use policy::{PolicySyncStats, mark_not_ready, policy_entries, policy_entry, policy_key};
+pub use proxy_route::ProxyRouting;
 
 /// The Maglev table sizes the datapath accepts (Cilium's primes).
 pub const MAGLEV_TABLE_SIZES: [u32; 10] = cilium_lb::maglev::SUPPORTED_TABLE_SIZES;

@@ -13,6 +13,8 @@ use cilium_maps::events::Event;
 
 const TC_ACT_OK: u32 = 0;
 const TC_ACT_SHOT: u32 = 2;
+/// A redirect towards the endpoint: handed back to the veth's ingress for the ingress proxy.
+const TC_ACT_REDIRECT: u32 = 7;
 
 struct Env {
     dp: Datapath,
@@ -234,7 +236,7 @@ fn distillery_probes_get_ciliums_verdicts() {
             let ctx = format!("{} probe {pi} {p}", case["id"]);
             let (want_ret, want_reason, want_flags) = match verdict {
                 "ALLOWED" => (TC_ACT_OK, 0, 0),
-                "REDIRECTED_TO_PROXY" => (TC_ACT_OK, 0, CIL_VERDICT_F_REDIRECT),
+                "REDIRECTED_TO_PROXY" => (TC_ACT_REDIRECT, 0, CIL_VERDICT_F_REDIRECT),
                 "DENIED_NO_MATCH(-133)" => (TC_ACT_SHOT, CIL_DROP_POLICY, CIL_VERDICT_F_DENY),
                 "DENIED_POLICY_DENY(-181)" => {
                     (TC_ACT_SHOT, CIL_DROP_POLICY_DENY, CIL_VERDICT_F_DENY)
@@ -799,17 +801,20 @@ spec:
             .iter()
             .any(|e| matches!(e, Event::Drop(d) if d.hdr.subtype == CIL_DROP_EP_NOT_READY))
     );
-    // With a proxy port the same state syncs, and the verdict carries the redirect.
+    // With a proxy port the same state syncs, and the verdict carries the redirect. No proxy
+    // listens here, so the flow is then dropped (fail closed) as "proxy lookup failed".
     sync(&env.dp, &l7, &|_| Some(15001)).unwrap();
     assert_eq!(
         env.run(Program::FromEndpoint, &packet(a, 4, b, 80, 6, SYN)),
-        TC_ACT_OK
+        TC_ACT_SHOT
     );
+    let events = env.drain();
+    assert!(events.iter().any(|e| matches!(e, Event::PolicyVerdict(v)
+        if v.flags & CIL_VERDICT_F_REDIRECT != 0 && v.proxy_port.get() == 15001)));
     assert!(
-        env.drain()
+        events
             .iter()
-            .any(|e| matches!(e, Event::PolicyVerdict(v)
-        if v.flags & CIL_VERDICT_F_REDIRECT != 0 && v.proxy_port.get() == 15001))
+            .any(|e| matches!(e, Event::Drop(d) if d.hdr.subtype == CIL_DROP_PROXY_LOOKUP_FAILED))
     );
 }
 

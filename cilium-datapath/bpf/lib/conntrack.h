@@ -112,6 +112,26 @@ static __always_inline int cil_ct_lookup(const struct cil_pkt *p, __u8 dir_flag,
 }
 
 /*
+ * The proxy port of the ingress entry the flow of `p` has at its destination's hook (an
+ * ingress redirect), refreshing that entry; 0 when there is none. Used at the first hop of a
+ * flow between two local endpoints: once the proxy holds a socket for the flow, the stack's
+ * early demux would claim the forwarded packet for that socket and drop it as not local, so
+ * the packet has to be assigned before it is routed.
+ */
+static __always_inline __u16 cil_ct_ingress_redirect(const struct cil_pkt *p, __u32 now)
+{
+	struct cil_ct_key k;
+	struct cil_ct_entry *e;
+
+	cil_ct_key(&k, p, 0, CIL_CT_F_INGRESS);
+	e = bpf_map_lookup_elem(&cil_ct, &k);
+	if (!e || e->lifetime < now || !e->proxy_port)
+		return 0;
+	cil_ct_touch(e, p, 0, now);
+	return bpf_ntohs(e->proxy_port);
+}
+
+/*
  * Creates the entry of a new flow; returns 0 or a negative drop reason. A flow that service
  * translation sent to a backend keeps the service's rev_nat_index, so its replies are
  * translated back.
