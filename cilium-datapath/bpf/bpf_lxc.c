@@ -17,7 +17,9 @@
  * entry, and each of its packets goes to the proxy. From the endpoint (TC ingress) the packet
  * is assigned to the proxy's socket here (lib/proxy.h). Towards the endpoint (TC egress, where
  * a socket cannot be assigned) it is marked CIL_MARK_MAGIC_TO_PROXY_INGRESS with the port and
- * redirected to the ingress of the same host-side veth, where cil_from_endpoint assigns it.
+ * redirected to the ingress of the same host-side veth, where cil_from_endpoint assigns it;
+ * when the client is a local endpoint its egress entry gets the proxy port too, so its
+ * following packets are assigned at their first hop (lib/conntrack.h says why).
  * A proxy's upstream packets carry the client's identity in their mark: towards an endpoint
  * that identity is the peer; after an ingress proxy (which enforced the ingress policy) the
  * policy is not looked up again.
@@ -46,12 +48,15 @@ static __always_inline struct cil_endpoint_info *cil_endpoint(__be32 addr)
 	return bpf_map_lookup_elem(&cil_endpoints, &k);
 }
 
-/* Security identity of a peer address that is not a local endpoint: ipcache, else world. */
-static __always_inline __u32 cil_ipcache_identity(__be32 addr)
+/* Security identity of a peer address: local endpoint, else ipcache, else world. */
+static __always_inline __u32 cil_identity_of(__be32 addr)
 {
+	struct cil_endpoint_info *ep = cil_endpoint(addr);
 	struct cil_ipcache_key k;
 	struct cil_ipcache_value *v;
 
+	if (ep)
+		return ep->identity;
 	__builtin_memset(&k, 0, sizeof(k));
 	k.prefixlen = CIL_IPCACHE_STATIC_PREFIX + 32;
 	k.family = CIL_FAMILY_IPV4;
@@ -60,21 +65,12 @@ static __always_inline __u32 cil_ipcache_identity(__be32 addr)
 	return v ? v->identity : CIL_ID_WORLD;
 }
 
-/* Security identity of a peer address: local endpoint, else ipcache, else world. */
-static __always_inline __u32 cil_identity_of(__be32 addr)
-{
-	struct cil_endpoint_info *ep = cil_endpoint(addr);
-
-	return ep ? ep->identity : cil_ipcache_identity(addr);
-}
-
 /*
  * The shared path of both hooks. `ep` is the local endpoint, `remote_id` the peer, `dir` the
  * endpoint's direction (CIL_DIR_EGRESS for from-endpoint).
  */
 static __always_inline int cil_handle(struct __sk_buff *skb, struct cil_pkt *p, const struct cil_endpoint_info *ep,
-				      __u32 remote_id, __u8 dir, const struct cil_xlate *x, __u32 now, int enforced_by_proxy,
-				      int dst_local)
+				      __u32 remote_id, __u8 dir, const struct cil_xlate *x, __u32 now, int enforced_by_proxy)
 {
 	__u8 ct_flag = dir == CIL_DIR_EGRESS ? CIL_CT_F_EGRESS : CIL_CT_F_INGRESS;
 	__u32 src_id = dir == CIL_DIR_EGRESS ? ep->identity : remote_id;
@@ -145,6 +141,8 @@ static __always_inline int cil_handle(struct __sk_buff *skb, struct cil_pkt *p, 
 				       ep->endpoint_id, src_id, dst_id, skb->ifindex, dir, x);
 		cil_count(CIL_REASON_FORWARDED, dir, p->len);
 		if (dir == CIL_DIR_INGRESS) {
+			if (status == CIL_CT_NEW)
+				cil_ct_redirect_at_client(p, proxy_port);
 			skb->mark = CIL_MARK_MAGIC_TO_PROXY_INGRESS | ((__u32)proxy_port << 16);
 			return bpf_redirect(skb->ifindex, BPF_F_INGRESS);
 		}
@@ -152,17 +150,6 @@ static __always_inline int cil_handle(struct __sk_buff *skb, struct cil_pkt *p, 
 		if (err < 0)
 			return cil_drop(skb, p, -err, ep->endpoint_id, src_id, dst_id, dir);
 		return TC_ACT_OK;
-	}
-	/* A flow the local destination's ingress proxy holds: hand it over at this first hop. */
-	if (dir == CIL_DIR_EGRESS && dst_local && status == CIL_CT_ESTABLISHED) {
-		proxy_port = cil_ct_ingress_redirect(p, now);
-		if (proxy_port) {
-			cil_count(CIL_REASON_FORWARDED, dir, p->len);
-			err = cil_proxy_assign(skb, p, proxy_port);
-			if (err < 0)
-				return cil_drop(skb, p, -err, ep->endpoint_id, src_id, dst_id, dir);
-			return TC_ACT_OK;
-		}
 	}
 	if (cil_trace_new_flows && news)
 		cil_emit_trace(p, point, status == CIL_CT_NEW ? CIL_TRACE_REASON_NEW : CIL_TRACE_REASON_ESTABLISHED,
@@ -174,7 +161,7 @@ static __always_inline int cil_handle(struct __sk_buff *skb, struct cil_pkt *p, 
 SEC("classifier")
 int cil_from_endpoint(struct __sk_buff *skb)
 {
-	struct cil_endpoint_info *ep, *dst_ep;
+	struct cil_endpoint_info *ep;
 	struct cil_pkt p;
 	int r = cil_parse(skb, &p);
 
@@ -201,9 +188,7 @@ int cil_from_endpoint(struct __sk_buff *skb)
 	r = cil_service_xlate(skb, &p, now, &x, CIL_CT_F_EGRESS, 0);
 	if (r < 0)
 		return cil_drop(skb, &p, -r, ep->endpoint_id, ep->identity, 0, CIL_DIR_EGRESS);
-	dst_ep = cil_endpoint(p.daddr);
-	return cil_handle(skb, &p, ep, dst_ep ? dst_ep->identity : cil_ipcache_identity(p.daddr), CIL_DIR_EGRESS, &x,
-			  now, 0, dst_ep != 0);
+	return cil_handle(skb, &p, ep, cil_identity_of(p.daddr), CIL_DIR_EGRESS, &x, now, 0);
 }
 
 SEC("classifier")
@@ -227,8 +212,8 @@ int cil_to_endpoint(struct __sk_buff *skb)
 	magic = skb->mark & CIL_MARK_MAGIC_MASK;
 	if (magic == CIL_MARK_MAGIC_PROXY_INGRESS || magic == CIL_MARK_MAGIC_PROXY_EGRESS)
 		return cil_handle(skb, &p, ep, cil_proxy_mark_identity(skb->mark), CIL_DIR_INGRESS, &x, cil_now_sec(),
-				  magic == CIL_MARK_MAGIC_PROXY_INGRESS, 0);
-	return cil_handle(skb, &p, ep, cil_identity_of(p.saddr), CIL_DIR_INGRESS, &x, cil_now_sec(), 0, 0);
+				  magic == CIL_MARK_MAGIC_PROXY_INGRESS);
+	return cil_handle(skb, &p, ep, cil_identity_of(p.saddr), CIL_DIR_INGRESS, &x, cil_now_sec(), 0);
 }
 
 char _license[] SEC("license") = "Dual BSD/GPL";

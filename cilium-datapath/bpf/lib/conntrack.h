@@ -112,23 +112,23 @@ static __always_inline int cil_ct_lookup(const struct cil_pkt *p, __u8 dir_flag,
 }
 
 /*
- * The proxy port of the ingress entry the flow of `p` has at its destination's hook (an
- * ingress redirect), refreshing that entry; 0 when there is none. Used at the first hop of a
- * flow between two local endpoints: once the proxy holds a socket for the flow, the stack's
- * early demux would claim the forwarded packet for that socket and drop it as not local, so
- * the packet has to be assigned before it is routed.
+ * A flow from a local endpoint that the destination's ingress proxy takes: give the
+ * client's egress entry the proxy port, so the client's hook assigns the following packets
+ * to the proxy at their first hop. (Once the proxy holds a socket for the flow, the stack's
+ * early demux would claim a forwarded packet for that socket and then drop it as not local;
+ * the packets have to be assigned before they are routed.)
  */
-static __always_inline __u16 cil_ct_ingress_redirect(const struct cil_pkt *p, __u32 now)
+static __always_inline void cil_ct_redirect_at_client(const struct cil_pkt *p, __u16 proxy_port)
 {
 	struct cil_ct_key k;
 	struct cil_ct_entry *e;
 
-	cil_ct_key(&k, p, 0, CIL_CT_F_INGRESS);
+	cil_ct_key(&k, p, 0, CIL_CT_F_EGRESS);
 	e = bpf_map_lookup_elem(&cil_ct, &k);
-	if (!e || e->lifetime < now || !e->proxy_port)
-		return 0;
-	cil_ct_touch(e, p, 0, now);
-	return bpf_ntohs(e->proxy_port);
+	if (e && !e->proxy_port) {
+		e->proxy_port = bpf_htons(proxy_port);
+		e->flags |= CIL_CT_ENTRY_F_PROXY_REDIRECT;
+	}
 }
 
 /*
