@@ -36,18 +36,20 @@ pub fn policy_key(key: &Key) -> PolicyKey {
     )
 }
 
-/// The policy-map value of a map-state entry; `proxy_port` is the port of the L7 proxy that
-/// serves a redirect (the L7 proxies allocate them). A redirect without a proxy port is an
-/// error: the flow could not be enforced.
+/// The policy-map value of a map-state entry of `direction`; `proxy_port` gives the port of
+/// the L7 proxy that serves a redirect in a direction (the embedding agent runs the proxies
+/// and knows their ports; like Cilium, one listener per parser and direction). A redirect
+/// without a proxy port is an error: the flow could not be enforced.
 pub fn policy_entry(
     entry: &Entry,
-    proxy_port: &dyn Fn(&Redirect) -> Option<u16>,
+    direction: Direction,
+    proxy_port: &dyn Fn(Direction, &Redirect) -> Option<u16>,
 ) -> Result<PolicyEntry, String> {
     if entry.verdict == Verdict::Deny {
         return Ok(PolicyEntry::deny());
     }
     let port = match &entry.redirect {
-        Some(r) => proxy_port(r)
+        Some(r) => proxy_port(direction, r)
             .filter(|&p| p != 0)
             .ok_or_else(|| format!("no proxy port for the {:?} redirect", r.parser))?,
         None => 0,
@@ -60,12 +62,13 @@ pub fn policy_entry(
 /// Every entry of `state` as policy-map entries (keys as the map stores them).
 pub fn policy_entries(
     state: &MapState,
-    proxy_port: &dyn Fn(&Redirect) -> Option<u16>,
+    proxy_port: &dyn Fn(Direction, &Redirect) -> Option<u16>,
 ) -> Result<HashMap<PolicyKey, PolicyEntry>, String> {
     let mut out = HashMap::new();
     for (key, entry) in state.iter() {
         let k = policy_key(key);
-        let mut v = policy_entry(entry, proxy_port).map_err(|e| format!("{k}: {e}"))?;
+        let mut v =
+            policy_entry(entry, key.direction, proxy_port).map_err(|e| format!("{k}: {e}"))?;
         v.lpm_prefix_length = k.prefixlen as u8;
         out.insert(k, v);
     }
@@ -132,7 +135,7 @@ impl Datapath {
         state: &MapState,
         ingress_enforced: bool,
         egress_enforced: bool,
-        proxy_port: &dyn Fn(&Redirect) -> Option<u16>,
+        proxy_port: &dyn Fn(Direction, &Redirect) -> Option<u16>,
     ) -> Result<PolicySyncStats, DatapathError> {
         let what = format!("endpoint {endpoint_id} policy");
         let mut endpoints = self.endpoints()?;

@@ -714,7 +714,10 @@ fn synced_map_state_decides_and_failures_fail_closed() {
     // Syncs an engine-resolved policy into endpoint 7, with a proxy-port lookup.
     let sync = |dp: &Datapath,
                 p: &cilium_policy::engine::EndpointPolicy,
-                proxy: &dyn Fn(&cilium_policy::mapstate::Redirect) -> Option<u16>| {
+                proxy: &dyn Fn(
+        cilium_policy::Direction,
+        &cilium_policy::mapstate::Redirect,
+    ) -> Option<u16>| {
         dp.sync_policy(
             7,
             &p.map_state,
@@ -751,7 +754,7 @@ spec:
         .unwrap();
     env.add_endpoint("10.0.0.1", 7, 1000, 0); // not ready until synced
     env.add_ipcache("10.0.0.2", 2000);
-    let stats = sync(&env.dp, &policy, &|_| None).unwrap();
+    let stats = sync(&env.dp, &policy, &|_, _| None).unwrap();
     assert_eq!(stats.entries, policy.map_state.len());
     let (a, b) = (v4("10.0.0.1"), v4("10.0.0.2"));
     assert_eq!(
@@ -763,7 +766,7 @@ spec:
         TC_ACT_SHOT
     );
     // A second sync of the same state writes nothing.
-    let again = sync(&env.dp, &policy, &|_| None).unwrap();
+    let again = sync(&env.dp, &policy, &|_, _| None).unwrap();
     assert_eq!((again.writes, again.removals), (0, 0));
 
     // A redirect with no proxy port cannot be enforced: the endpoint fails closed.
@@ -789,7 +792,7 @@ spec:
             &NamedPortTable::new(),
         )
         .unwrap();
-    let err = sync(&env.dp, &l7, &|_| None).unwrap_err();
+    let err = sync(&env.dp, &l7, &|_, _| None).unwrap_err();
     assert!(err.to_string().contains("endpoint 7 policy"), "{err}");
     let _ = env.drain();
     assert_eq!(
@@ -803,7 +806,7 @@ spec:
     );
     // With a proxy port the same state syncs, and the verdict carries the redirect. No proxy
     // listens here, so the flow is then dropped (fail closed) as "proxy lookup failed".
-    sync(&env.dp, &l7, &|_| Some(15001)).unwrap();
+    sync(&env.dp, &l7, &|_, _| Some(15001)).unwrap();
     assert_eq!(
         env.run(Program::FromEndpoint, &packet(a, 4, b, 80, 6, SYN)),
         TC_ACT_SHOT
