@@ -14,8 +14,7 @@
 //! Privileged: with `CILIUM_PRIVILEGED_TESTS=1` a missing capability is a failure. The
 //! namespaces, veths, pins and routing the test creates are removed when it ends.
 
-#[path = "../../cilium-datapath/tests/support/mod.rs"]
-mod support;
+mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
@@ -25,7 +24,8 @@ use cilium_datapath::{Datapath, DatapathConfig, ProxyRouting, proxy_route};
 use cilium_l7::transparent;
 use cilium_maps::abi::{consts::*, *};
 use cilium_maps::events::Event;
-use support::*;
+use common::node_runtime;
+use common::support::*;
 
 const EGRESS_PROXY: u16 = 15001;
 const INGRESS_PROXY: u16 = 15002;
@@ -94,25 +94,6 @@ async fn relay_once(dst: SocketAddr, mark: Option<u32>) -> Result<String, String
     .map_err(|_| "read timeout".to_owned())?
     .map_err(|e| e.to_string())?;
     Ok(line.trim().to_owned())
-}
-
-/// A runtime whose threads live in the node namespace, so every socket the "proxies" open
-/// (listeners and upstream connections) is the node's.
-fn node_runtime(node: &str) -> tokio::runtime::Runtime {
-    let path = format!("/var/run/netns/{node}");
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .max_blocking_threads(2)
-        .on_thread_start(move || {
-            use std::os::fd::AsRawFd;
-            let f = std::fs::File::open(&path).expect("open node netns");
-            // SAFETY: setns on the calling (runtime) thread with a valid namespace fd.
-            let rc = unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) };
-            assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
-        })
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 /// One line exchange on a fresh connection from `pod`.
