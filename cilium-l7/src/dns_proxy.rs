@@ -28,8 +28,9 @@
 //!    has resolved `Ok`. **When it has not resolved within
 //!    [`DnsProxyConfig::response_max_delay`]** (Cilium's `FQDNProxyResponseMaxDelay`, 100 ms)
 //!    the answer is released anyway, as Cilium does — a client that waits longer would time
-//!    out itself — and the delay is counted in [`DnsProxyStats::learned_timeouts`]; the first
-//!    connection to the new address may then be dropped until the datapath catches up.
+//!    out itself — and the delay is counted in [`DnsProxyStats::learned_timeouts`]; the
+//!    update is not cancelled (it finishes in a task of its own), but the first connection
+//!    to the new address may be dropped until the datapath catches up.
 //!    **When `learned` fails** the datapath will not hold the addresses, so the client gets
 //!    `SERVFAIL` (it retries) instead of an answer that leads to dropped connections; the
 //!    response record says `ERROR`.
@@ -60,6 +61,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Poll;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use cilium_core::{NumericIdentity, Protocol};
@@ -630,6 +632,14 @@ struct Peer {
     destination_identity: NumericIdentity,
 }
 
+/// How [`FqdnUpdater::learned`] ended for one answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Learned {
+    Done,
+    Failed,
+    TimedOut,
+}
+
 /// Why an upstream exchange failed.
 #[derive(Debug, thiserror::Error)]
 enum UpstreamError {
@@ -853,14 +863,13 @@ impl DnsProxy {
         if !answer.ips.is_empty() {
             self.cache()
                 .insert(&q.canonical, &answer.ips, Instant::now());
-            let learned = self.inner.updater.learned(&q.canonical, &answer.ips);
-            match tokio::time::timeout(self.inner.config.response_max_delay, learned).await {
-                Ok(Ok(())) => {}
-                Ok(Err(_)) => {
+            match self.learned(&q.canonical, &answer.ips).await {
+                Learned::Done => {}
+                Learned::Failed => {
                     bump(&c.learned_errors);
                     return Some(self.servfail(&peer, &q, start));
                 }
-                Err(_) => bump(&c.learned_timeouts),
+                Learned::TimedOut => bump(&c.learned_timeouts),
             }
         }
         bump(&c.answered);
@@ -872,6 +881,31 @@ impl DnsProxy {
             dns_record(Some(&q), Some(&answer), answer.rcode),
         );
         Some(bytes)
+    }
+
+    /// Runs [`FqdnUpdater::learned`] for at most `response_max_delay`. An update that takes
+    /// longer is not cancelled: it goes on in a task of its own while the answer is
+    /// released. One that is done at the first poll (the common case) costs no task.
+    async fn learned(&self, name: &str, ips: &[(IpAddr, u32)]) -> Learned {
+        let updater = Arc::clone(&self.inner.updater);
+        let (name, ips) = (name.to_owned(), ips.to_vec());
+        let mut update = Box::pin(async move { updater.learned(&name, &ips).await });
+        let first = std::future::poll_fn(|cx| Poll::Ready(update.as_mut().poll(cx))).await;
+        let result = match first {
+            Poll::Ready(r) => r,
+            Poll::Pending => {
+                let task = tokio::spawn(update);
+                match tokio::time::timeout(self.inner.config.response_max_delay, task).await {
+                    Ok(Ok(r)) => r,
+                    Ok(Err(panicked)) => Err(panicked.to_string()),
+                    Err(_) => return Learned::TimedOut,
+                }
+            }
+        };
+        match result {
+            Ok(()) => Learned::Done,
+            Err(_) => Learned::Failed,
+        }
     }
 
     fn servfail(&self, peer: &Peer, q: &DnsQuery, start: Instant) -> Vec<u8> {
