@@ -594,7 +594,9 @@ pub struct FramingGuard {
     limits: Limits,
     state: GuardState,
     heads: u64,
-    failed: Option<HttpError>,
+    failed: Option<(HttpError, GuardPosition)>,
+    /// An error found after valid bytes, reported on the next call.
+    pending: Option<HttpError>,
 }
 
 /// What a guard knows about the message it is in.
@@ -616,6 +618,7 @@ impl FramingGuard {
             state: GuardState::Head(HeadScan::default()),
             heads: 0,
             failed: None,
+            pending: None,
         }
     }
 
@@ -633,36 +636,62 @@ impl FramingGuard {
         }
     }
 
+    /// The violation found, with where it was (between messages: in a head, of which nothing
+    /// was released; in a body: after its head was released).
+    pub fn failure(&self) -> Option<(&HttpError, GuardPosition)> {
+        self.failed.as_ref().map(|(e, p)| (e, *p))
+    }
+
     /// Examines `data`, the bytes after the last released one, and returns how many of them
     /// (from the start) are valid and may go to the server. The caller keeps the rest and
-    /// passes them again, followed by more, on the next call.
+    /// passes them again, followed by more, on the next call. A violation after some valid
+    /// bytes is reported on the call after the one that released them.
     ///
     /// # Errors
     ///
-    /// The violation found; the guard then refuses everything.
+    /// The violation found at the start of `data`; from then on every call fails.
     pub fn advance(&mut self, data: &[u8]) -> Result<usize, HttpError> {
-        if let Some(e) = &self.failed {
+        if let Some((e, _)) = &self.failed {
             return Err(e.clone());
         }
-        let r = self.advance_inner(data);
-        if let Err(e) = &r {
-            self.failed = Some(e.clone());
+        if let Some(e) = self.pending.take() {
+            self.fail(e.clone());
+            return Err(e);
         }
-        r
+        let mut pos = 0;
+        match self.advance_inner(data, &mut pos) {
+            Ok(()) => Ok(pos),
+            Err(e) if pos > 0 => {
+                self.pending = Some(e);
+                Ok(pos)
+            }
+            Err(e) => {
+                self.fail(e.clone());
+                Err(e)
+            }
+        }
     }
 
-    fn advance_inner(&mut self, data: &[u8]) -> Result<usize, HttpError> {
+    fn fail(&mut self, e: HttpError) {
+        let at = match self.state {
+            GuardState::Head(_) => GuardPosition::BetweenMessages,
+            _ => GuardPosition::InBody,
+        };
+        self.failed = Some((e, at));
+    }
+
+    fn advance_inner(&mut self, data: &[u8], pos: &mut usize) -> Result<(), HttpError> {
         let limits = self.limits;
-        let mut pos = 0usize;
         loop {
-            let rest = &data[pos..];
+            let pos_now = *pos;
+            let rest = &data[pos_now..];
             match &mut self.state {
                 GuardState::Head(scan) => {
                     let Some(len) = scan.find_end(rest, &limits)? else {
-                        return Ok(pos);
+                        return Ok(());
                     };
                     let head = parse_head(&rest[..len], &limits, &mut |_, _| {})?;
-                    pos += len;
+                    *pos += len;
                     self.heads += 1;
                     self.state = match head.framing {
                         BodyFraming::Empty => GuardState::Head(HeadScan::default()),
@@ -672,10 +701,10 @@ impl FramingGuard {
                 }
                 GuardState::Body(left) | GuardState::ChunkData(left) => {
                     if rest.is_empty() {
-                        return Ok(pos);
+                        return Ok(());
                     }
                     let take = usize::try_from(*left).unwrap_or(usize::MAX).min(rest.len());
-                    pos += take;
+                    *pos += take;
                     *left -= take as u64;
                     if *left == 0 {
                         self.state = match self.state {
@@ -685,9 +714,9 @@ impl FramingGuard {
                     }
                 }
                 GuardState::ChunkDataEnd => match rest {
-                    [] | [b'\r'] => return Ok(pos),
+                    [] | [b'\r'] => return Ok(()),
                     [b'\r', b'\n', ..] => {
-                        pos += 2;
+                        *pos += 2;
                         self.state = GuardState::ChunkSize(0);
                     }
                     _ => return Err(HttpError::ChunkData),
@@ -696,10 +725,10 @@ impl FramingGuard {
                     let Some(line) =
                         find_line(rest, scanned, MAX_CHUNK_LINE, HttpError::ChunkSize)?
                     else {
-                        return Ok(pos);
+                        return Ok(());
                     };
                     let size = parse_chunk_size(&rest[..line - 2])?;
-                    pos += line;
+                    *pos += line;
                     self.state = if size == 0 {
                         GuardState::Trailers {
                             scanned: 0,
@@ -720,11 +749,11 @@ impl FramingGuard {
                         limit: limits.max_head_bytes,
                     };
                     let Some(line) = find_line(rest, scanned, room, too_large)? else {
-                        return Ok(pos);
+                        return Ok(());
                     };
                     let content = &rest[..line - 2];
                     if content.is_empty() {
-                        pos += line;
+                        *pos += line;
                         self.state = GuardState::Head(HeadScan::default());
                         continue;
                     }
@@ -739,7 +768,7 @@ impl FramingGuard {
                     }
                     *bytes += line;
                     *scanned = 0;
-                    pos += line;
+                    *pos += line;
                 }
             }
         }
@@ -1240,9 +1269,12 @@ fn guard_run(
     let (mut fed, mut released) = (0usize, 0usize);
     while fed < data.len() {
         fed = (fed + next_len(fed).max(1)).min(data.len());
-        match g.advance(&data[released..fed]) {
-            Ok(n) => released += n,
-            Err(e) => return (released, Some(e)),
+        loop {
+            match g.advance(&data[released..fed]) {
+                Ok(0) => break,
+                Ok(n) => released += n,
+                Err(e) => return (released, Some(e)),
+            }
         }
     }
     (released, None)
@@ -1436,8 +1468,13 @@ mod tests {
                 body,
             ]
             .concat();
-            let r = FramingGuard::new(limits()).advance(&raw);
+            let mut g = FramingGuard::new(limits());
+            let head = g.advance(&raw).unwrap();
+            assert!(head > 0 && head < raw.len());
+            let r = g.advance(&raw[head..]);
             assert!(r.is_err(), "{:?} accepted", String::from_utf8_lossy(body));
+            let (_, at) = g.failure().unwrap();
+            assert_eq!(at, GuardPosition::InBody);
         }
     }
 
