@@ -87,7 +87,7 @@ impl PolicySnapshot {
         let net = mask(ip, len);
         self.prefixes.retain(|(l, n, _)| !(*l == len && *n == net));
         self.prefixes.push((len, net, identity));
-        self.prefixes.sort_by(|a, b| b.0.cmp(&a.0));
+        self.prefixes.sort_by_key(|p| std::cmp::Reverse(p.0));
     }
 
     /// The local endpoint with address `ip`.
