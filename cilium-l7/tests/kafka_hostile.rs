@@ -133,7 +133,7 @@ fn changed_bytes_and_random_input_never_panic() {
         let mut data: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
         // Half of them with a consistent size prefix and a known API key, to get past the
         // framing.
-        if len >= 12 && rng.next() % 2 == 0 {
+        if len >= 12 && rng.next().is_multiple_of(2) {
             data[..4].copy_from_slice(&((len - 4) as i32).to_be_bytes());
             data[4] = 0;
             data[5] = (rng.next() % 30) as u8;
