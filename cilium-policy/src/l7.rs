@@ -251,16 +251,38 @@ pub struct KafkaRequest {
 }
 
 impl KafkaRule {
-    /// Whether the rule allows `req` (every topic of the request must be the rule's topic).
-    pub fn matches(&self, req: &KafkaRequest) -> bool {
+    /// Whether the rule's API keys, version and client id admit `req` (its topic aside).
+    pub fn admits(&self, req: &KafkaRequest) -> bool {
         (self.api_keys.is_empty() || self.api_keys.contains(&req.api_key))
             && self.api_version.is_none_or(|v| v == req.api_version)
             && self.client_id.as_ref().is_none_or(|c| *c == req.client_id)
-            && self
-                .topic
-                .as_ref()
-                .is_none_or(|t| !req.topics.is_empty() && req.topics.iter().all(|rt| rt == t))
     }
+
+    /// Whether the rule admits `topic` (a rule without a topic admits every topic).
+    pub fn covers_topic(&self, topic: &str) -> bool {
+        self.topic.as_ref().is_none_or(|t| t == topic)
+    }
+
+    /// Whether this rule alone allows `req`: it admits the request, and every topic of the
+    /// request is the rule's topic. A request that names no topic (ApiVersions, Heartbeat,
+    /// FindCoordinator, …) is not held to the rule's topic, as in Cilium.
+    pub fn matches(&self, req: &KafkaRequest) -> bool {
+        self.admits(req) && req.topics.iter().all(|t| self.covers_topic(t))
+    }
+}
+
+/// Whether a list of Kafka rules allows `req`, with Cilium's semantics: the rules that admit
+/// the request's API key, version and client id must together cover each of its topics
+/// (one rule per topic is enough); a request without topics needs one admitting rule.
+pub fn kafka_rules_allow(rules: &[KafkaRule], req: &KafkaRequest) -> bool {
+    let mut admitting = rules.iter().filter(|r| r.admits(req)).peekable();
+    if admitting.peek().is_none() {
+        return false;
+    }
+    let admitting: Vec<&KafkaRule> = admitting.collect();
+    req.topics
+        .iter()
+        .all(|t| admitting.iter().any(|r| r.covers_topic(t)))
 }
 
 /// One DNS rule: names the DNS proxy forwards.
@@ -343,7 +365,7 @@ impl L7Policy {
                 rules.iter().any(|rule| rule.matches(r))
             }
             (L7Policy::Rules(L7Rules::Kafka(rules)), L7Request::Kafka(r)) => {
-                rules.iter().any(|rule| rule.matches(r))
+                kafka_rules_allow(rules, r)
             }
             (L7Policy::Rules(L7Rules::Dns(rules)), L7Request::Dns(name)) => {
                 rules.iter().any(|rule| rule.matches(name))
@@ -426,6 +448,37 @@ mod tests {
         assert!(rule.matches(&req(0, "plans")));
         assert!(!rule.matches(&req(1, "plans")));
         assert!(!rule.matches(&req(0, "other")));
+        // No topic named (ApiVersions is in the produce role): the rule's topic does not apply.
+        let api_versions = KafkaRequest {
+            api_key: 18,
+            ..KafkaRequest::default()
+        };
+        assert!(rule.matches(&api_versions));
+        assert!(!rule.matches(&KafkaRequest {
+            api_key: 12, // Heartbeat: not in the produce role
+            ..KafkaRequest::default()
+        }));
+    }
+
+    #[test]
+    fn kafka_rules_together_cover_the_topics_of_one_request() {
+        let produce = |topic: &str| KafkaRule {
+            api_keys: KAFKA_PRODUCE_KEYS.iter().copied().collect(),
+            topic: Some(topic.into()),
+            ..KafkaRule::default()
+        };
+        let rules = vec![produce("a"), produce("b")];
+        let req = |topics: &[&str]| KafkaRequest {
+            api_key: 0,
+            topics: topics.iter().map(|t| (*t).to_owned()).collect(),
+            ..KafkaRequest::default()
+        };
+        assert!(kafka_rules_allow(&rules, &req(&["a", "b"])));
+        assert!(!kafka_rules_allow(&rules, &req(&["a", "c"])));
+        assert!(kafka_rules_allow(&rules, &req(&[])));
+        assert!(!kafka_rules_allow(&[], &req(&[])));
+        let policy = L7Policy::Rules(L7Rules::Kafka(rules));
+        assert!(policy.allows(&L7Request::Kafka(req(&["b", "a"]))));
     }
 
     #[test]
