@@ -3,10 +3,8 @@
 //! the client is endpoint 127.0.0.1, the server 127.0.0.2; the policy is CiliumNetworkPolicy
 //! text resolved by a real `cilium_policy::PolicyEngine`.
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use bytes::{Buf, Bytes, BytesMut};
 use cilium_core::{LabelSet, NumericIdentity, Protocol};
 use cilium_hubble::proto::flow::{L7FlowType, Verdict, layer7};
 use cilium_l7::kafka::TOPIC_AUTHORIZATION_FAILED;
@@ -14,15 +12,17 @@ use cilium_l7::kafka_proxy::{KafkaProxy, KafkaProxyConfig, KafkaProxyError};
 use cilium_l7::records::L7Record;
 use cilium_l7::{ConnInfo, LocalEndpoint, PolicySnapshot};
 use cilium_policy::{Direction, EndpointInfo, EngineConfig, NamedPortTable, PolicyEngine};
-use kafka_protocol::messages::{self as km, ApiKey, BrokerId, TopicName};
-use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use kafka_protocol::messages::{self as km, ApiKey, TopicName};
+use kafka_protocol::protocol::StrBytes;
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+mod common;
+use common::kafka::*;
+
 const CLIENT_IP: &str = "127.0.0.1";
-const SERVER_IP: &str = "127.0.0.2";
 
 fn policy_text(port: u16, rules: &str) -> String {
     format!(
@@ -43,15 +43,10 @@ spec:
     )
 }
 
-/// Produce to `allowed`, consume `consumable` as client `reader`.
-///
-/// The explicit ApiVersions rule works around `cilium_policy::l7::KafkaRule::matches`, which
-/// refuses a request without topics (ApiVersions) under a rule with a topic; Cilium matches
-/// such a request on api key, version and client id alone, so the produce role alone would
-/// allow it there.
+/// Produce to `allowed`, consume `consumable` as client `reader`. ApiVersions (no topic) is
+/// in both roles and passes on api key alone, as in Cilium.
 const RULES: &str = "        - {role: produce, topic: allowed}
-        - {role: consume, topic: consumable, clientID: reader}
-        - {apiKey: apiversions}";
+        - {role: consume, topic: consumable, clientID: reader}";
 
 fn snapshot(port: u16, rules: &str) -> Arc<PolicySnapshot> {
     let ns = "k8s:io.kubernetes.pod.namespace=empire";
@@ -76,242 +71,6 @@ fn snapshot(port: u16, rules: &str) -> Arc<PolicySnapshot> {
     );
     snap.insert_prefix(SERVER_IP.parse().unwrap(), 32, NumericIdentity::new(1001));
     Arc::new(snap)
-}
-
-// ---- the test server -------------------------------------------------------------------
-
-/// What the server received: (api key, client id, topic, partition) of every produced
-/// partition, and the api keys of other requests.
-type Received = Arc<Mutex<Vec<(i16, String, String)>>>;
-
-struct Broker {
-    addr: SocketAddr,
-    received: Received,
-    task: JoinHandle<()>,
-}
-
-impl Broker {
-    async fn start() -> Broker {
-        let listener = TcpListener::bind((SERVER_IP, 0)).await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let received: Received = Arc::default();
-        let r = Arc::clone(&received);
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    return;
-                };
-                tokio::spawn(serve_broker(stream, addr, Arc::clone(&r)));
-            }
-        });
-        Broker {
-            addr,
-            received,
-            task,
-        }
-    }
-
-    fn produced(&self) -> Vec<String> {
-        let got = self.received.lock().unwrap();
-        got.iter()
-            .filter(|(k, _, _)| *k == 0)
-            .map(|(_, _, t)| t.clone())
-            .collect()
-    }
-}
-
-async fn read_frame(s: &mut TcpStream) -> Option<Bytes> {
-    let mut size = [0u8; 4];
-    s.read_exact(&mut size).await.ok()?;
-    let mut body = vec![0u8; i32::from_be_bytes(size) as usize];
-    s.read_exact(&mut body).await.ok()?;
-    Some(Bytes::from(body))
-}
-
-fn frame(header: impl FnOnce(&mut BytesMut), body: impl FnOnce(&mut BytesMut)) -> Vec<u8> {
-    let mut b = BytesMut::new();
-    header(&mut b);
-    body(&mut b);
-    let mut out = (b.len() as i32).to_be_bytes().to_vec();
-    out.extend_from_slice(&b);
-    out
-}
-
-fn response<M: Encodable>(key: ApiKey, v: i16, corr: i32, msg: &M) -> Vec<u8> {
-    frame(
-        |b| {
-            km::ResponseHeader::default()
-                .with_correlation_id(corr)
-                .encode(b, key.response_header_version(v))
-                .unwrap()
-        },
-        |b| msg.encode(b, v).unwrap(),
-    )
-}
-
-async fn serve_broker(mut s: TcpStream, me: SocketAddr, received: Received) {
-    while let Some(mut body) = read_frame(&mut s).await {
-        let key = ApiKey::try_from(i16::from_be_bytes([body[0], body[1]])).unwrap();
-        let v = i16::from_be_bytes([body[2], body[3]]);
-        let h = km::RequestHeader::decode(&mut body, key.request_header_version(v)).unwrap();
-        let client = h.client_id.as_deref().unwrap_or("").to_owned();
-        let corr = h.correlation_id;
-        let out = match key {
-            ApiKey::ApiVersions => {
-                received.lock().unwrap().push((18, client, String::new()));
-                let mut resp = km::ApiVersionsResponse::default();
-                for (k, max) in [(0, 9), (3, 9), (18, 3)] {
-                    resp.api_keys.push(
-                        km::api_versions_response::ApiVersion::default()
-                            .with_api_key(k)
-                            .with_max_version(max),
-                    );
-                }
-                response(key, v, corr, &resp)
-            }
-            ApiKey::Metadata => {
-                let req = km::MetadataRequest::decode(&mut body, v).unwrap();
-                let mut resp = km::MetadataResponse::default();
-                resp.brokers.push(
-                    km::metadata_response::MetadataResponseBroker::default()
-                        .with_node_id(BrokerId(0))
-                        .with_host(StrBytes::from_string(me.ip().to_string()))
-                        .with_port(i32::from(me.port())),
-                );
-                for t in req.topics.iter().flatten() {
-                    let name = t.name.clone().unwrap();
-                    received
-                        .lock()
-                        .unwrap()
-                        .push((3, client.clone(), name.0.to_string()));
-                    let p = km::metadata_response::MetadataResponsePartition::default()
-                        .with_leader_id(BrokerId(0))
-                        .with_replica_nodes(vec![BrokerId(0)])
-                        .with_isr_nodes(vec![BrokerId(0)]);
-                    resp.topics.push(
-                        km::metadata_response::MetadataResponseTopic::default()
-                            .with_name(Some(name))
-                            .with_partitions(vec![p]),
-                    );
-                }
-                response(key, v, corr, &resp)
-            }
-            ApiKey::Produce => {
-                let req = km::ProduceRequest::decode(&mut body, v).unwrap();
-                let mut resp = km::ProduceResponse::default();
-                for t in &req.topic_data {
-                    let mut tr = km::produce_response::TopicProduceResponse::default()
-                        .with_name(t.name.clone());
-                    for p in &t.partition_data {
-                        let mut got = received.lock().unwrap();
-                        got.push((0, client.clone(), t.name.0.to_string()));
-                        tr.partition_responses.push(
-                            km::produce_response::PartitionProduceResponse::default()
-                                .with_index(p.index)
-                                .with_base_offset(got.len() as i64),
-                        );
-                    }
-                    resp.responses.push(tr);
-                }
-                if req.acks == 0 {
-                    continue;
-                }
-                response(key, v, corr, &resp)
-            }
-            other => panic!("the test server does not answer {other:?}"),
-        };
-        if s.write_all(&out).await.is_err() {
-            return;
-        }
-    }
-}
-
-// ---- the test client -------------------------------------------------------------------
-
-struct Client {
-    s: TcpStream,
-}
-
-impl Client {
-    async fn send<M: Encodable>(&mut self, key: ApiKey, v: i16, corr: i32, id: &str, msg: &M) {
-        let f = request(key, v, corr, id, msg);
-        self.s.write_all(&f).await.unwrap();
-    }
-
-    /// The next response: its correlation id and body.
-    async fn recv<M: Decodable>(&mut self, key: ApiKey, v: i16) -> (i32, M) {
-        let mut body = read_frame(&mut self.s).await.expect("a response");
-        let h = km::ResponseHeader::decode(&mut body, key.response_header_version(v)).unwrap();
-        let m = M::decode(&mut body, v).unwrap();
-        assert!(
-            !body.has_remaining(),
-            "{} bytes after the response",
-            body.remaining()
-        );
-        (h.correlation_id, m)
-    }
-
-    /// Whether the proxy closed the connection (reads end of stream).
-    async fn closed(&mut self) -> bool {
-        let mut b = [0u8; 1];
-        matches!(self.s.read(&mut b).await, Ok(0) | Err(_))
-    }
-}
-
-fn request<M: Encodable>(key: ApiKey, v: i16, corr: i32, id: &str, msg: &M) -> Vec<u8> {
-    frame(
-        |b| {
-            km::RequestHeader::default()
-                .with_request_api_key(key as i16)
-                .with_request_api_version(v)
-                .with_correlation_id(corr)
-                .with_client_id(Some(StrBytes::from_string(id.to_owned())))
-                .encode(b, key.request_header_version(v))
-                .unwrap()
-        },
-        |b| msg.encode(b, v).unwrap(),
-    )
-}
-
-fn produce(acks: i16, topics: &[&str]) -> km::ProduceRequest {
-    let mut req = km::ProduceRequest::default()
-        .with_acks(acks)
-        .with_timeout_ms(1000);
-    for t in topics {
-        req.topic_data.push(
-            km::produce_request::TopicProduceData::default()
-                .with_name(TopicName(StrBytes::from_string((*t).to_owned())))
-                .with_partition_data(vec![
-                    km::produce_request::PartitionProduceData::default()
-                        .with_index(0)
-                        .with_records(Some(Bytes::new())),
-                ]),
-        );
-    }
-    req
-}
-
-fn metadata(topics: &[&str]) -> km::MetadataRequest {
-    km::MetadataRequest::default().with_topics(Some(
-        topics
-            .iter()
-            .map(|t| {
-                km::metadata_request::MetadataRequestTopic::default()
-                    .with_name(Some(TopicName(StrBytes::from_string((*t).to_owned()))))
-            })
-            .collect(),
-    ))
-}
-
-fn partition_codes(resp: &km::ProduceResponse) -> Vec<(String, i16)> {
-    resp.responses
-        .iter()
-        .flat_map(|t| {
-            t.partition_responses
-                .iter()
-                .map(move |p| (t.name.0.to_string(), p.error_code))
-        })
-        .collect()
 }
 
 // ---- the proxy -------------------------------------------------------------------------

@@ -278,3 +278,4 @@ pub fn node_runtime(ns: &str) -> tokio::runtime::Runtime {
         .build()
         .unwrap()
 }
+pub mod kafka;
