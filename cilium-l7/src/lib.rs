@@ -28,5 +28,12 @@ pub mod kafka_proxy;
 #[cfg(feature = "proxy")]
 pub mod transparent;
 
+#[cfg(feature = "proxy")]
+pub use dns_proxy::{DnsProxy, DnsProxyConfig, FqdnUpdater};
+pub use fqdn_cache::{FqdnCache, FqdnCacheConfig};
+#[cfg(feature = "proxy")]
+pub use http_proxy::{HttpProxy, HttpProxyConfig};
+#[cfg(feature = "proxy")]
+pub use kafka_proxy::{KafkaProxy, KafkaProxyConfig};
 pub use policy::{ConnInfo, LocalEndpoint, PolicySnapshot, Resolved};
 pub use records::RecordSink;
