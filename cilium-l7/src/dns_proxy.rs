@@ -14,9 +14,9 @@
 //!    forwarded; the request record says `DROPPED`.
 //! 3. An allowed query is forwarded as received (same bytes, so the same id, flags and
 //!    EDNS) to [`DnsProxyConfig::upstream`], or to the original destination when that is
-//!    `None`: over UDP from a fresh socket of an ephemeral port
-//!    ([`transparent::udp_marked`]), over TCP on a fresh connection
-//!    ([`transparent::connect_marked`]); both carry the mark
+//!    `None`: over UDP from a socket of an ephemeral port ([`transparent::udp_marked`]),
+//!    shared by the queries of one mark ([`DnsProxyConfig::udp_upstream_sockets`]), over
+//!    TCP on a fresh connection ([`transparent::connect_marked`]); both carry the mark
 //!    `cilium_maps::abi::proxy_upstream_mark(source identity, ingress)` when
 //!    [`DnsProxyConfig::mark_upstream`] is set (needs `CAP_NET_ADMIN`). Datagrams from other
 //!    addresses, with another id or for another question are ignored; no valid answer within
@@ -54,10 +54,12 @@
 //! A cache or a resolver: every allowed query goes to the upstream. It does not rewrite
 //! answers (a `toFQDNs` policy still needs the datapath to allow the learned addresses).
 
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::fd::AsRawFd;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -120,6 +122,15 @@ pub struct DnsProxyConfig {
     /// A TCP client connection with no complete message for this long is closed
     /// (default 10 s).
     pub tcp_idle_timeout: Duration,
+    /// Upstream UDP sockets shared by queries, per upstream mark and address family
+    /// (default 4): one is opened per mark, more only while the query ids in flight to one
+    /// upstream collide, up to this many; beyond that a query gets a fresh socket. 0: every
+    /// query gets a fresh socket of its own, connected to the upstream (a new source port
+    /// per query, and an unreachable upstream is seen at once from the ICMP error; shared
+    /// sockets are not connected, so there it is seen at `upstream_timeout`), at the cost of
+    /// about five more system calls per query. Answers are matched by upstream address, id
+    /// and question.
+    pub udp_upstream_sockets: usize,
 }
 
 impl Default for DnsProxyConfig {
@@ -134,6 +145,7 @@ impl Default for DnsProxyConfig {
             cache: FqdnCacheConfig::default(),
             max_outstanding: 1024,
             tcp_idle_timeout: Duration::from_secs(10),
+            udp_upstream_sockets: 4,
         }
     }
 }
@@ -612,6 +624,7 @@ struct Inner {
     updater: Arc<dyn FqdnUpdater>,
     cache: Arc<Mutex<FqdnCache>>,
     counters: Counters,
+    udp: UdpUpstreams,
 }
 
 impl fmt::Debug for DnsProxy {
@@ -679,6 +692,7 @@ impl DnsProxy {
                 updater: fqdn,
                 cache,
                 counters: Counters::default(),
+                udp: UdpUpstreams::default(),
             }),
         }
     }
@@ -937,13 +951,68 @@ impl DnsProxy {
         q: &DnsQuery,
         query: &[u8],
     ) -> Result<(Vec<u8>, DnsAnswer), UpstreamError> {
-        let io_err = |source| UpstreamError::Io { upstream, source };
-        let bind: SocketAddr = if upstream.is_ipv4() {
-            (Ipv4Addr::UNSPECIFIED, 0).into()
+        let max = self.inner.config.udp_upstream_sockets;
+        let registered = if max == 0 {
+            None
         } else {
-            (Ipv6Addr::UNSPECIFIED, 0).into()
+            self.inner
+                .udp
+                .register(mark, upstream, q.id, max)
+                .map_err(|source| UpstreamError::Io { upstream, source })?
         };
-        let sock = transparent::udp_marked(bind, mark).map_err(io_err)?;
+        match registered {
+            Some(r) => self.exchange_udp_shared(upstream, q, query, r).await,
+            None => self.exchange_udp_fresh(upstream, mark, q, query).await,
+        }
+    }
+
+    /// Over a shared socket: the reader task of the socket hands over datagrams from
+    /// `upstream` with the query's id.
+    async fn exchange_udp_shared(
+        &self,
+        upstream: SocketAddr,
+        q: &DnsQuery,
+        query: &[u8],
+        mut reg: Registration,
+    ) -> Result<(Vec<u8>, DnsAnswer), UpstreamError> {
+        let io_err = |source| UpstreamError::Io { upstream, source };
+        reg.socket.send_to(query, upstream).await.map_err(io_err)?;
+        let timeout = self.inner.config.upstream_timeout;
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let bytes = match tokio::time::timeout_at(deadline, reg.answer.recv()).await {
+                Err(_) => return Err(UpstreamError::Timeout { upstream, timeout }),
+                Ok(None) => {
+                    return Err(io_err(io::Error::other(
+                        "the upstream socket's reader stopped",
+                    )));
+                }
+                Ok(Some(b)) => b,
+            };
+            match parse_answer(q, &bytes) {
+                Ok(a) => return Ok((bytes, a)),
+                // Our id from our upstream, another question: a spoof; keep waiting.
+                Err(DnsMessageError::QuestionMismatch { .. }) => {}
+                Err(e) => {
+                    return Err(UpstreamError::Answer {
+                        upstream,
+                        source: e,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Over a fresh socket of an ephemeral port, connected to `upstream`.
+    async fn exchange_udp_fresh(
+        &self,
+        upstream: SocketAddr,
+        mark: Option<u32>,
+        q: &DnsQuery,
+        query: &[u8],
+    ) -> Result<(Vec<u8>, DnsAnswer), UpstreamError> {
+        let io_err = |source| UpstreamError::Io { upstream, source };
+        let sock = transparent::udp_marked(any_addr(upstream), mark).map_err(io_err)?;
         sock.connect(upstream).await.map_err(io_err)?;
         sock.send(query).await.map_err(io_err)?;
         let timeout = self.inner.config.upstream_timeout;
@@ -1025,6 +1094,9 @@ impl DnsProxy {
     pub async fn serve_udp(&self, socket: UdpSocket) -> io::Result<()> {
         let socket = Arc::new(socket);
         let local = socket.local_addr()?;
+        // A socket that reports original destinations (`transparent::udp_socket`) is read
+        // with `recvmsg`; a plain one with `recvfrom`, its own address being the destination.
+        let original_dst = reports_original_dst(&socket, local);
         let permits = Arc::new(Semaphore::new(self.inner.config.max_outstanding.max(1)));
         let mut buf = vec![0u8; MAX_MESSAGE];
         loop {
@@ -1032,7 +1104,15 @@ impl DnsProxy {
                 .acquire_owned()
                 .await
                 .map_err(|_| io::Error::other("dns proxy permits closed"))?;
-            let (n, from, to) = match transparent::recv_original_dst(&socket, &mut buf).await {
+            let received = if original_dst {
+                transparent::recv_original_dst(&socket, &mut buf).await
+            } else {
+                socket
+                    .recv_from(&mut buf)
+                    .await
+                    .map(|(n, from)| (n, from, local))
+            };
+            let (n, from, to) = match received {
                 Ok(v) => v,
                 Err(e) if transient(&e) => continue,
                 Err(e) => return Err(e),
@@ -1120,6 +1200,164 @@ impl DnsProxy {
         // The writer ends when every spawned query has sent its answer (or dropped it).
         let _done = writer.await;
         Ok(())
+    }
+}
+
+/// The unspecified address of `upstream`'s family, port 0.
+fn any_addr(upstream: SocketAddr) -> SocketAddr {
+    if upstream.is_ipv4() {
+        (Ipv4Addr::UNSPECIFIED, 0).into()
+    } else {
+        (Ipv6Addr::UNSPECIFIED, 0).into()
+    }
+}
+
+/// Whether `IP_RECVORIGDSTADDR` (or the IPv6 one) is set on the socket.
+fn reports_original_dst(sock: &UdpSocket, local: SocketAddr) -> bool {
+    let (level, name) = if local.is_ipv4() {
+        (libc::SOL_IP, libc::IP_RECVORIGDSTADDR)
+    } else {
+        (libc::SOL_IPV6, libc::IPV6_RECVORIGDSTADDR)
+    };
+    let mut v: libc::c_int = 0;
+    let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `v` and `len` outlive the call and `len` is the size of `v`; the fd is owned
+    // by `sock`.
+    let r = unsafe {
+        libc::getsockopt(
+            sock.as_raw_fd(),
+            level,
+            name,
+            (&raw mut v).cast(),
+            &raw mut len,
+        )
+    };
+    r == 0 && v != 0
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Who waits for which answer on a shared socket: (upstream, id) -> (token, hand-over).
+/// An entry stays until its query is done, so every datagram with that source and id (a
+/// spoof first, the real answer next) reaches the query.
+type Waiters = Mutex<HashMap<(SocketAddr, u16), (u64, mpsc::Sender<Vec<u8>>)>>;
+
+/// Datagrams queued for one waiting query; more are dropped.
+const WAITER_QUEUE: usize = 4;
+
+/// Which sockets a query may share: (upstream mark, IPv4).
+type GroupKey = (Option<u32>, bool);
+
+/// The shared upstream UDP sockets of a proxy.
+#[derive(Default)]
+struct UdpUpstreams {
+    groups: Mutex<HashMap<GroupKey, Vec<Arc<SharedSocket>>>>,
+    next_token: AtomicU64,
+}
+
+/// A socket with a reader task that hands answers to the queries waiting for them.
+struct SharedSocket {
+    socket: Arc<UdpSocket>,
+    waiters: Arc<Waiters>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for SharedSocket {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+/// A query waiting on a shared socket; unregisters itself when dropped.
+struct Registration {
+    socket: Arc<UdpSocket>,
+    waiters: Arc<Waiters>,
+    key: (SocketAddr, u16),
+    token: u64,
+    answer: mpsc::Receiver<Vec<u8>>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        let mut w = lock(&self.waiters);
+        if w.get(&self.key).is_some_and(|(t, _)| *t == self.token) {
+            w.remove(&self.key);
+        }
+    }
+}
+
+impl UdpUpstreams {
+    /// Registers a query for (`upstream`, `id`) on a socket of `mark` where that pair is not
+    /// already waited for, opening a socket if needed (up to `max`); `None` when all `max`
+    /// sockets have the pair in flight.
+    fn register(
+        &self,
+        mark: Option<u32>,
+        upstream: SocketAddr,
+        id: u16,
+        max: usize,
+    ) -> io::Result<Option<Registration>> {
+        let key = (upstream, id);
+        let token = self.next_token.fetch_add(1, Ordering::Relaxed);
+        let mut groups = lock(&self.groups);
+        let group = groups.entry((mark, upstream.is_ipv4())).or_default();
+        // A socket whose reader ended (its runtime is gone) is replaced.
+        group.retain(|s| !s.reader.is_finished());
+        let (tx, rx) = mpsc::channel(WAITER_QUEUE);
+        for s in group.iter() {
+            let mut w = lock(&s.waiters);
+            if let std::collections::hash_map::Entry::Vacant(e) = w.entry(key) {
+                e.insert((token, tx));
+                return Ok(Some(Registration {
+                    socket: Arc::clone(&s.socket),
+                    waiters: Arc::clone(&s.waiters),
+                    key,
+                    token,
+                    answer: rx,
+                }));
+            }
+        }
+        if group.len() >= max {
+            return Ok(None);
+        }
+        let socket = Arc::new(transparent::udp_marked(any_addr(upstream), mark)?);
+        let waiters: Arc<Waiters> = Arc::new(Mutex::new(HashMap::new()));
+        lock(&waiters).insert(key, (token, tx));
+        let reader = tokio::spawn(read_answers(Arc::clone(&socket), Arc::clone(&waiters)));
+        group.push(Arc::new(SharedSocket {
+            socket: Arc::clone(&socket),
+            waiters: Arc::clone(&waiters),
+            reader,
+        }));
+        Ok(Some(Registration {
+            socket,
+            waiters,
+            key,
+            token,
+            answer: rx,
+        }))
+    }
+}
+
+/// The reader of a shared socket: each datagram goes to the query waiting for its source
+/// and id; others (late, duplicated or spoofed) are dropped.
+async fn read_answers(socket: Arc<UdpSocket>, waiters: Arc<Waiters>) {
+    let mut buf = vec![0u8; MAX_MESSAGE];
+    loop {
+        match socket.recv_from(&mut buf).await {
+            Ok((n, from)) if n >= 2 => {
+                let w = lock(&waiters);
+                if let Some((_, tx)) = w.get(&(from, id_of(&buf[..n]))) {
+                    // A full queue means a flood of datagrams for one query: drop.
+                    let _ = tx.try_send(buf[..n].to_vec());
+                }
+            }
+            Ok(_) => {}
+            Err(e) if transient(&e) => {}
+            Err(_) => return,
+        }
     }
 }
 

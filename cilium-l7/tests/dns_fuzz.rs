@@ -117,7 +117,7 @@ fn inputs() -> Vec<Vec<u8>> {
     for _ in 0..20_000 {
         let len = (xorshift(&mut rng) % 300) as usize;
         let mut m: Vec<u8> = (0..len).map(|_| xorshift(&mut rng) as u8).collect();
-        if m.len() >= 12 && xorshift(&mut rng) % 2 == 0 {
+        if m.len() >= 12 && xorshift(&mut rng).is_multiple_of(2) {
             // Small section counts, so parsing goes past the header.
             for c in [4, 6, 8, 10] {
                 m[c] = 0;

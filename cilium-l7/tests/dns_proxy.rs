@@ -722,7 +722,15 @@ async fn unusable_queries_and_upstreams_give_errors_not_panics() {
         let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         s.local_addr().unwrap()
     };
-    let h = harness(config(closed), snapshot("10.1.0.1", 53), Mode::Slow);
+    // A fresh connected socket per query sees the ICMP error.
+    let h = harness(
+        DnsProxyConfig {
+            udp_upstream_sockets: 0,
+            ..config(closed)
+        },
+        snapshot("10.1.0.1", 53),
+        Mode::Slow,
+    );
     let q = query(77, "x.example.test.", RecordType::A);
     let answer = h.proxy.handle(conn, &q).await.unwrap();
     assert_eq!(
@@ -730,6 +738,21 @@ async fn unusable_queries_and_upstreams_give_errors_not_panics() {
         ResponseCode::ServFail
     );
     assert_eq!(h.proxy.stats().upstream_errors, 1);
+    // A shared socket does not; the upstream timeout gives SERVFAIL.
+    let shared = harness(
+        DnsProxyConfig {
+            upstream_timeout: Duration::from_millis(200),
+            ..config(closed)
+        },
+        snapshot("10.1.0.1", 53),
+        Mode::Slow,
+    );
+    let answer = shared.proxy.handle(conn, &q).await.unwrap();
+    assert_eq!(
+        Message::from_vec(&answer).unwrap().response_code(),
+        ResponseCode::ServFail
+    );
+    assert_eq!(shared.proxy.stats().upstream_errors, 1);
 
     // Garbage and short messages: FORMERR with the id, or nothing.
     assert_eq!(h.proxy.handle(conn, &[1, 2, 3]).await, None);
