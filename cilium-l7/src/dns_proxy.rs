@@ -35,16 +35,20 @@
 //!    `SERVFAIL` (it retries) instead of an answer that leads to dropped connections; the
 //!    response record says `ERROR`.
 //!
-//! Every query gives a request record, and every answer sent (forwarded or made here) a
-//! response record, as `cilium_hubble::parser::L7Record` with the `DNS` layer-7 part
-//! (query, qtypes, rcode, IPs, TTL, CNAMEs, rrtypes, latency), to the [`RecordSink`].
+//! Records go to the [`RecordSink`] as `cilium_hubble::parser::L7Record` with the `DNS`
+//! layer-7 part (query, qtypes, rcode, IPs, TTL, CNAMEs, rrtypes) and the latency: a request
+//! record per query (`FORWARDED`, or `DROPPED` with the reject rcode for a denied name), a
+//! response record (`FORWARDED`) per answer relayed from upstream, an `ERROR` response
+//! record per `SERVFAIL`, `FORMERR` or `NOTIMP` made here, and an `ERROR` request record
+//! for a message dropped unanswered.
 //!
 //! # Transports
 //!
 //! [`DnsProxy::serve_udp`] reads datagrams with their original destination
-//! ([`transparent::recv_original_dst`]) and answers from that address: through the
-//! listening socket itself when the destination is the socket's own address (a plain
-//! socket, as in tests), else from a transparent socket bound to it
+//! ([`transparent::recv_original_dst`], for a socket made by [`transparent::udp_socket`];
+//! a plain socket is read with `recvfrom`, its own address being the destination) and
+//! answers from that address: through the listening socket itself when the destination is
+//! the socket's own address, else from a transparent socket bound to it
 //! ([`transparent::send_from`], needs `CAP_NET_ADMIN`). [`DnsProxy::serve_tcp`] takes
 //! length-prefixed messages (RFC 7766), several in flight per connection, answers in the
 //! order they complete. [`DnsProxy::handle`] is the same logic without the client transport.
@@ -155,10 +159,11 @@ impl Default for DnsProxyConfig {
 /// [`FqdnCache::labels_of`], update the ipcache and the selector cache, write the policy
 /// maps) and resolves when that is done.
 pub trait FqdnUpdater: Send + Sync {
-    /// `name` (lowercased, trailing dot) resolved to `ips` (address, TTL in seconds after
-    /// the cache's TTL floor is *not* applied: the upstream's). The proxy's cache already
+    /// `name` (lowercased, trailing dot) resolved to `ips` (address, TTL in seconds as the
+    /// upstream gave it, before the cache's `min_ttl` floor). The proxy's cache already
     /// holds them. Resolve `Ok` once the datapath holds the addresses; `Err` with a message
-    /// when it cannot (the client then gets `SERVFAIL`).
+    /// when it cannot (the client then gets `SERVFAIL`). A call that takes longer than
+    /// `response_max_delay` is not cancelled; the answer is released meanwhile.
     fn learned<'a>(
         &'a self,
         name: &'a str,
@@ -667,9 +672,10 @@ enum UpstreamError {
         #[source]
         source: io::Error,
     },
-    #[error("upstream {upstream}: {source}")]
+    #[error("upstream {upstream} sent an unusable answer")]
     Answer {
         upstream: SocketAddr,
+        #[source]
         source: DnsMessageError,
     },
 }
