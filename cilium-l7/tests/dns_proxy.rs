@@ -801,3 +801,41 @@ async fn unusable_queries_and_upstreams_give_errors_not_panics() {
     let last = h.records.lock().unwrap().last().cloned().unwrap();
     assert_eq!(last.verdict, Verdict::Error);
 }
+
+#[tokio::test]
+async fn transparent_socket_and_marked_upstream_when_privileged() {
+    // Needs CAP_NET_ADMIN (IP_TRANSPARENT, SO_MARK); without it there is nothing to test.
+    let Ok(udp) = cilium_l7::transparent::udp_socket("127.0.0.1:0".parse().unwrap()) else {
+        eprintln!("skipped: no CAP_NET_ADMIN for a transparent socket");
+        return;
+    };
+    let Some(dnsmasq) = Dnsmasq::start(RECORDS) else {
+        return;
+    };
+    let at = udp.local_addr().unwrap();
+    let h = harness(
+        DnsProxyConfig {
+            mark_upstream: true,
+            ..config(dnsmasq.addr)
+        },
+        snapshot(CLIENT, at.port()),
+        Mode::Slow,
+    );
+    let serve = tokio::spawn({
+        let proxy = h.proxy.clone();
+        async move { proxy.serve_udp(udp).await }
+    });
+    // Read with recvmsg and the original destination; the upstream socket carries the mark
+    // of identity 1000 (loopback routing ignores it).
+    let q = query(0x7777, "allowed.example.test.", RecordType::A);
+    let answer = udp_exchange(at, &q).await;
+    let parsed = parse_answer(&parse_query(&q).unwrap(), &answer).unwrap();
+    assert_eq!(parsed.ips, [(ip("192.0.2.10"), 5)]);
+    let denied = udp_exchange(at, &query(0x7778, "denied.other.test.", RecordType::A)).await;
+    assert_eq!(
+        Message::from_vec(&denied).unwrap().response_code(),
+        ResponseCode::Refused
+    );
+    serve.abort();
+    assert_eq!(dnsmasq.stop_and_queries(), ["allowed.example.test"]);
+}
