@@ -62,8 +62,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::http::{
-    FramingGuard, GuardPosition, HeaderEdit, HeaderLookup, HeaderMismatch, HttpError, Limits,
-    RequestView, Verdict, check, normalize_target,
+    DEFAULT_MAX_HEADERS, FramingGuard, GuardPosition, HeaderEdit, HeaderLookup, HeaderMismatch,
+    HttpError, Limits, RequestView, Verdict, check, normalize_target,
 };
 use crate::policy::{ConnInfo, PolicySnapshot, Resolved};
 use crate::records::{L7Record, RecordSink};
@@ -252,7 +252,7 @@ impl HttpProxy {
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         bump(&self.counters.connections);
-        let guarded = Guarded::new(stream, self.limits);
+        let guarded = Guarded::new(stream, self.limits, self.config.header_read_timeout);
         let service = ProxyService {
             conn: Arc::new(ConnState {
                 proxy: Arc::clone(&self),
@@ -261,13 +261,20 @@ impl HttpProxy {
             }),
         };
         let mut builder = hyper::server::conn::http1::Builder::new();
+        // The guard bounds heads and their fields and times out slow heads (hyper's own
+        // header timer costs an allocation and a timer insertion per request); a response
+        // keeps the upstream's `Date`, none is added.
         builder
             .half_close(true)
             .keep_alive(true)
-            .max_headers(self.config.max_headers.max(1))
             .max_buf_size((2 * self.config.max_header_bytes + 16 * 1024).max(8192))
+            .auto_date_header(false)
             .timer(TokioTimer::new())
-            .header_read_timeout(self.config.header_read_timeout);
+            .header_read_timeout(None);
+        if self.config.max_headers > DEFAULT_MAX_HEADERS {
+            // hyper's default bound is 100 (kept on the stack: no allocation per request).
+            builder.max_headers(self.config.max_headers);
+        }
         let served = builder
             .serve_connection(TokioIo::new(guarded), service)
             .without_shutdown()
@@ -277,7 +284,15 @@ impl HttpProxy {
             return Ok(());
         };
         let mut guarded = parts.io.into_inner();
-        if let Some((err, GuardPosition::BetweenMessages)) = guarded.violation.take() {
+        if guarded.timed_out {
+            if guarded.end > guarded.start {
+                // Part of a head came, not all of it in time.
+                bump(&self.counters.rejected);
+                self.record_malformed(&conn, 408);
+                let reply = local_reply_bytes(408, "request head not received in time");
+                guarded.inner.write_all(&reply).await?;
+            }
+        } else if let Some((err, GuardPosition::BetweenMessages)) = guarded.violation.take() {
             // A bad head: nothing of it went to hyper. Answer and close.
             bump(&self.counters.rejected);
             self.record_malformed(&conn, err.status());
@@ -297,6 +312,7 @@ impl HttpProxy {
         self.emit(
             conn,
             resolved.as_ref(),
+            unix_now(),
             L7FlowType::Request,
             FlowVerdict::Error,
             0,
@@ -308,14 +324,16 @@ impl HttpProxy {
         &self,
         conn: &ConnInfo,
         resolved: Option<&Resolved>,
+        start_unix_ns: i64,
         kind: L7FlowType,
         verdict: FlowVerdict,
         latency_ns: u64,
         http: Http,
     ) {
-        let time_unix_ns = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+        // One wall-clock reading per request: a response is stamped at its request's time
+        // plus the latency.
+        let time_unix_ns =
+            start_unix_ns.saturating_add(i64::try_from(latency_ns).unwrap_or(i64::MAX));
         self.records.record(L7Record {
             time_unix_ns,
             source: conn.client,
@@ -368,10 +386,19 @@ struct Guarded<S> {
     eof: bool,
     /// The violation found, and where (between messages: nothing of the bad head went on).
     violation: Option<(HttpError, GuardPosition)>,
+    /// How long a client may take to send a head, counted from when the server waits for it.
+    head_timeout: Option<Duration>,
+    /// Since when the server waits for the next head (`None`: not waiting).
+    waiting_since: Option<Instant>,
+    /// One timer per connection, re-armed only when it fires (lazily: it never fires late,
+    /// at most early).
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    heads_seen: u64,
+    timed_out: bool,
 }
 
 impl<S> Guarded<S> {
-    fn new(inner: S, limits: Limits) -> Guarded<S> {
+    fn new(inner: S, limits: Limits, head_timeout: Option<Duration>) -> Guarded<S> {
         Guarded {
             inner,
             guard: FramingGuard::new(limits),
@@ -381,7 +408,33 @@ impl<S> Guarded<S> {
             end: 0,
             eof: false,
             violation: None,
+            head_timeout,
+            waiting_since: None,
+            timer: None,
+            heads_seen: 0,
+            timed_out: false,
         }
+    }
+
+    /// Whether the head the server waits for is late; arms the timer otherwise.
+    fn head_is_late(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(limit) = self.head_timeout else {
+            return false;
+        };
+        if self.guard.position() != GuardPosition::BetweenMessages {
+            return false;
+        }
+        let deadline = *self.waiting_since.get_or_insert_with(Instant::now) + limit;
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline.into())));
+        while timer.as_mut().poll(cx).is_ready() {
+            if Instant::now() >= deadline {
+                return true;
+            }
+            timer.as_mut().reset(deadline.into());
+        }
+        false
     }
 
     /// Runs the guard over the bytes not yet validated.
@@ -390,7 +443,13 @@ impl<S> Guarded<S> {
             return;
         }
         match self.guard.advance(&self.buf[self.valid..self.end]) {
-            Ok(n) => self.valid += n,
+            Ok(n) => {
+                self.valid += n;
+                if self.guard.heads() != self.heads_seen {
+                    self.heads_seen = self.guard.heads();
+                    self.waiting_since = None;
+                }
+            }
             Err(e) => {
                 let at = self
                     .guard
@@ -419,7 +478,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Guarded<S> {
                 }
                 return Poll::Ready(Ok(()));
             }
-            if this.violation.is_some() || this.eof {
+            if this.violation.is_some() || this.eof || this.timed_out {
                 return Poll::Ready(Ok(()));
             }
             this.validate();
@@ -445,7 +504,13 @@ impl<S: AsyncRead + Unpin> AsyncRead for Guarded<S> {
             }
             let mut rb = ReadBuf::new(&mut this.buf[this.end..]);
             match Pin::new(&mut this.inner).poll_read(cx, &mut rb) {
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => {
+                    if this.head_is_late(cx) {
+                        this.timed_out = true;
+                        continue;
+                    }
+                    return Poll::Pending;
+                }
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Ready(Ok(())) => {
                     let n = rb.filled().len();
@@ -649,8 +714,25 @@ async fn read_body(mut body: Incoming, limit: usize) -> ReadBody {
     ReadBody::Full(first.unwrap_or_else(|| acc.freeze()))
 }
 
-/// Hop-by-hop headers (RFC 9110 §7.6.1) and the ones named in `Connection`.
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+    )
+}
+
+/// Removes hop-by-hop headers (RFC 9110 §7.6.1) and the ones named in `Connection`.
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // Most messages have none: one pass over the names instead of a lookup per name.
+    if !headers.keys().any(is_hop_by_hop) {
+        return;
+    }
     let named: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()
@@ -661,18 +743,14 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     for n in named {
         headers.remove(n);
     }
-    for n in [
-        header::CONNECTION,
-        header::TE,
-        header::TRAILER,
-        header::TRANSFER_ENCODING,
-        header::UPGRADE,
-        header::PROXY_AUTHENTICATE,
-    ] {
+    let hop: Vec<HeaderName> = headers
+        .keys()
+        .filter(|k| is_hop_by_hop(k))
+        .cloned()
+        .collect();
+    for n in hop {
         headers.remove(n);
     }
-    headers.remove("keep-alive");
-    headers.remove("proxy-connection");
 }
 
 fn apply_edits(headers: &mut HeaderMap, edits: &[HeaderEdit]) {
@@ -746,6 +824,7 @@ impl ConnState {
         req: Request<Incoming>,
     ) -> Result<Response<ProxyBody>, Infallible> {
         let started = Instant::now();
+        let start_unix = unix_now();
         let proxy = &*self.proxy;
         let (mut parts, body) = req.into_parts();
         let protocol = if parts.version == http::Version::HTTP_10 {
@@ -774,12 +853,16 @@ impl ConnState {
             protocol,
         };
         let snapshot = Arc::clone(&proxy.policy.borrow());
-        let resolved = snapshot.resolve(proxy.config.direction, &self.conn);
+        let (resolved, policies) = match snapshot.policies(proxy.config.direction, &self.conn) {
+            Some((r, list)) => (Some(r), Some(list)),
+            None => (None, None),
+        };
         let rejected = |status: StatusCode, body: &'static str, headers: &HeaderMap| {
             bump(&proxy.counters.rejected);
             proxy.emit(
                 &self.conn,
                 resolved.as_ref(),
+                start_unix,
                 L7FlowType::Request,
                 FlowVerdict::Error,
                 0,
@@ -788,6 +871,7 @@ impl ConnState {
             proxy.emit(
                 &self.conn,
                 resolved.as_ref(),
+                start_unix,
                 L7FlowType::Response,
                 FlowVerdict::Error,
                 elapsed_ns(started),
@@ -813,8 +897,8 @@ impl ConnState {
             }
         };
 
-        let verdict = match snapshot.policies(proxy.config.direction, &self.conn) {
-            Some((_, list)) => check(
+        let verdict = match &policies {
+            Some(list) => check(
                 &list,
                 &RequestView {
                     method: parts.method.as_str(),
@@ -836,6 +920,7 @@ impl ConnState {
             proxy.emit(
                 &self.conn,
                 resolved.as_ref(),
+                start_unix,
                 L7FlowType::Request,
                 FlowVerdict::Dropped,
                 0,
@@ -852,6 +937,7 @@ impl ConnState {
             proxy.emit(
                 &self.conn,
                 resolved.as_ref(),
+                start_unix,
                 L7FlowType::Response,
                 FlowVerdict::Dropped,
                 elapsed_ns(started),
@@ -910,6 +996,7 @@ impl ConnState {
         proxy.emit(
             &self.conn,
             resolved.as_ref(),
+            start_unix,
             L7FlowType::Request,
             FlowVerdict::Forwarded,
             0,
@@ -924,6 +1011,7 @@ impl ConnState {
                 proxy.emit(
                     &self.conn,
                     resolved.as_ref(),
+                    start_unix,
                     L7FlowType::Response,
                     FlowVerdict::Error,
                     elapsed_ns(started),
@@ -942,6 +1030,7 @@ impl ConnState {
         proxy.emit(
             &self.conn,
             resolved.as_ref(),
+            start_unix,
             L7FlowType::Response,
             FlowVerdict::Forwarded,
             elapsed_ns(started),
@@ -962,9 +1051,9 @@ impl ConnState {
         let mut sender = match kept {
             Some(mut s) => match s.ready().await {
                 Ok(()) => s,
-                Err(_) => self.connect(resolved).await?,
+                Err(_) => Box::pin(self.connect(resolved)).await?,
             },
-            None => self.connect(resolved).await?,
+            None => Box::pin(self.connect(resolved)).await?,
         };
         let mut fresh_retry = true;
         loop {
@@ -979,7 +1068,7 @@ impl ConnState {
                     Some(r) if fresh_retry => {
                         fresh_retry = false;
                         req = r;
-                        sender = self.connect(resolved).await?;
+                        sender = Box::pin(self.connect(resolved)).await?;
                     }
                     _ => {
                         let err = e.into_error();
@@ -1025,6 +1114,13 @@ impl ConnState {
 /// The path and query of `uri` (`/` when it has none).
 fn target_of(uri: &Uri) -> &str {
     uri.path_and_query().map_or("/", |pq| pq.as_str())
+}
+
+/// Wall-clock nanoseconds since the Unix epoch.
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
 fn elapsed_ns(since: Instant) -> u64 {

@@ -1138,3 +1138,23 @@ async fn serve_takes_the_original_destination_from_the_accepted_socket() {
     assert_eq!(recs[0].destination_identity, 1001);
     server.abort();
 }
+
+#[tokio::test]
+async fn a_slow_head_is_answered_408_and_an_idle_connection_closed() {
+    let h = Harness::with(GET_API, false, |c| {
+        c.header_read_timeout = Some(std::time::Duration::from_millis(200));
+    })
+    .await;
+    // Half a head, then nothing.
+    let mut c = h.client().await;
+    c.send(b"GET /api/x HTTP/1.1\r\nHost: sv").await;
+    let r = c.response().await.expect("a 408");
+    assert_eq!(r.status, 408);
+    assert!(c.closed().await);
+    // A kept-alive connection that goes quiet after a request is closed without a word.
+    let mut c = h.client().await;
+    assert_eq!(c.request(&get("/api/x")).await.status, 200);
+    assert!(c.response().await.is_none());
+    assert!(h.upstream.seen().len() == 1);
+    assert_eq!(h.proxy.stats().rejected, 1);
+}
