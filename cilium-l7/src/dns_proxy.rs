@@ -59,7 +59,7 @@
 //! answers (a `toFQDNs` policy still needs the datapath to allow the learned addresses).
 
 use std::collections::HashMap;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -511,7 +511,15 @@ pub fn answer_records(bytes: &[u8]) -> Result<Vec<AnswerRecord>, DnsMessageError
                 RData::A(a) => a.0.to_string(),
                 RData::AAAA(a) => a.0.to_string(),
                 RData::CNAME(c) => c.0.to_ascii(),
-                other => other.to_string(),
+                other => {
+                    // Some record data (OPT in the answer section, for one) has no
+                    // presentation form: hickory's Display fails, `to_string` would panic.
+                    let mut text = String::new();
+                    match write!(text, "{other}") {
+                        Ok(()) => text,
+                        Err(_) => format!("<{} data>", r.record_type()),
+                    }
+                }
             },
         })
         .collect())
