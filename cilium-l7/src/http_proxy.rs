@@ -40,6 +40,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -214,23 +215,37 @@ impl HttpProxy {
     }
 
     /// Accepts connections on `listener` (a transparent listener: each accepted socket's local
-    /// address is the original destination) and serves each on a task of its own. Returns
-    /// only when accepting fails.
+    /// address is the original destination) and serves each on a task of its own. Running out
+    /// of descriptors pauses accepting for a moment; other accept errors end it.
     ///
     /// # Errors
     ///
-    /// The accept error.
+    /// An accept error other than running out of descriptors or an aborted connection.
     pub async fn serve(self: Arc<Self>, listener: TcpListener) -> io::Result<()> {
         loop {
-            let (stream, client) = listener.accept().await?;
-            let server = match stream.local_addr() {
+            let (stream, client) = match listener.accept().await {
                 Ok(a) => a,
-                Err(_) => continue,
+                Err(e) => match e.raw_os_error() {
+                    // Out of descriptors or memory: wait for connections to end.
+                    Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM) => {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                    // The client gave up before the accept.
+                    Some(libc::ECONNABORTED | libc::EINTR | libc::EPROTO) => continue,
+                    _ => return Err(e),
+                },
+            };
+            let Ok(server) = stream.local_addr() else {
+                continue;
             };
             let _ = stream.set_nodelay(true);
+            // A dual-stack listener reports IPv4 peers as IPv4-mapped IPv6 addresses; the
+            // policy snapshot knows them as IPv4.
+            let canonical = |a: SocketAddr| SocketAddr::new(a.ip().to_canonical(), a.port());
             let conn = ConnInfo {
-                client,
-                server,
+                client: canonical(client),
+                server: canonical(server),
                 protocol: cilium_core::Protocol::Tcp,
             };
             let proxy = Arc::clone(&self);
@@ -320,6 +335,10 @@ impl HttpProxy {
         );
     }
 
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the fields of a record, each from elsewhere"
+    )]
     fn emit(
         &self,
         conn: &ConnInfo,
@@ -639,29 +658,71 @@ impl std::fmt::Debug for ProxyService {
     }
 }
 
-type ServiceFuture = Pin<Box<dyn Future<Output = Result<Response<ProxyBody>, Infallible>> + Send>>;
+/// The future of one request: ready at once for most denials, boxed otherwise.
+pub struct ProxyFuture(FutureState);
+
+enum FutureState {
+    Ready(Option<Response<ProxyBody>>),
+    Boxed(Pin<Box<dyn Future<Output = Response<ProxyBody>> + Send>>),
+}
+
+impl std::fmt::Debug for ProxyFuture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProxyFuture")
+    }
+}
+
+impl Future for ProxyFuture {
+    type Output = Result<Response<ProxyBody>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.get_mut().0 {
+            FutureState::Ready(r) => match r.take() {
+                Some(r) => Poll::Ready(Ok(r)),
+                None => Poll::Pending,
+            },
+            FutureState::Boxed(f) => f.as_mut().poll(cx).map(Ok),
+        }
+    }
+}
+
+impl ProxyService {
+    fn start(&self, req: Request<Incoming>) -> ProxyFuture {
+        let conn = Arc::clone(&self.conn);
+        ProxyFuture(match conn.prepare(req) {
+            Step::Done(r) => FutureState::Ready(Some(r)),
+            Step::Drain(ex, body, expects) => {
+                FutureState::Boxed(Box::pin(conn.drain(ex, body, expects)))
+            }
+            Step::ReadThenForward(ex, parts, body) => {
+                FutureState::Boxed(Box::pin(conn.read_then_forward(ex, parts, body)))
+            }
+            Step::Forward(ex, req) => FutureState::Boxed(Box::pin(conn.forward(ex, req))),
+        })
+    }
+}
 
 impl tower::Service<Request<Incoming>> for ProxyService {
     type Response = Response<ProxyBody>;
     type Error = Infallible;
-    type Future = ServiceFuture;
+    type Future = ProxyFuture;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, req: Request<Incoming>) -> ServiceFuture {
-        Box::pin(Arc::clone(&self.conn).handle(req))
+    fn call(&mut self, req: Request<Incoming>) -> ProxyFuture {
+        self.start(req)
     }
 }
 
 impl hyper::service::Service<Request<Incoming>> for ProxyService {
     type Response = Response<ProxyBody>;
     type Error = Infallible;
-    type Future = ServiceFuture;
+    type Future = ProxyFuture;
 
-    fn call(&self, req: Request<Incoming>) -> ServiceFuture {
-        Box::pin(Arc::clone(&self.conn).handle(req))
+    fn call(&self, req: Request<Incoming>) -> ProxyFuture {
+        self.start(req)
     }
 }
 
@@ -818,13 +879,70 @@ impl RecordInfo {
     }
 }
 
+/// What the records of one request need, kept from its head to its response.
+struct Exchange {
+    started: Instant,
+    start_unix: i64,
+    resolved: Option<Resolved>,
+    info: RecordInfo,
+}
+
+/// Where a request goes after its synchronous part.
+enum Step {
+    /// Answered.
+    Done(Response<ProxyBody>),
+    /// Denied with a body to drain first.
+    Drain(Exchange, Incoming, bool),
+    /// Allowed, with a body to read before forwarding.
+    ReadThenForward(Exchange, http::request::Parts, Incoming),
+    /// Allowed, without a body: forward.
+    Forward(Exchange, Request<ForwardBody>),
+}
+
 impl ConnState {
-    async fn handle(
-        self: Arc<Self>,
-        req: Request<Incoming>,
-    ) -> Result<Response<ProxyBody>, Infallible> {
+    fn emit(&self, ex: &Exchange, kind: L7FlowType, verdict: FlowVerdict, http: Http) {
+        let latency = if kind == L7FlowType::Response {
+            elapsed_ns(ex.started)
+        } else {
+            0
+        };
+        self.proxy.emit(
+            &self.conn,
+            ex.resolved.as_ref(),
+            ex.start_unix,
+            kind,
+            verdict,
+            latency,
+            http,
+        );
+    }
+
+    /// A malformed or unsupported request: records and a local reply that closes.
+    fn reject(
+        &self,
+        ex: &Exchange,
+        status: StatusCode,
+        body: &'static str,
+        headers: &HeaderMap,
+    ) -> Response<ProxyBody> {
+        bump(&self.proxy.counters.rejected);
+        let req = ex.info.http(0, record_headers(headers));
+        self.emit(ex, L7FlowType::Request, FlowVerdict::Error, req);
+        let resp = ex.info.http(status.as_u16(), Vec::new());
+        self.emit(ex, L7FlowType::Response, FlowVerdict::Error, resp);
+        local_reply(status, body, true)
+    }
+
+    fn deny(&self, ex: &Exchange, close: bool) -> Response<ProxyBody> {
+        let resp = ex.info.http(403, Vec::new());
+        self.emit(ex, L7FlowType::Response, FlowVerdict::Dropped, resp);
+        local_reply(StatusCode::FORBIDDEN, ACCESS_DENIED_BODY, close)
+    }
+
+    /// The synchronous part of a request: target, policy, verdict, and (when allowed) the
+    /// request as the upstream gets it. Most requests need no allocation beyond this.
+    fn prepare(&self, req: Request<Incoming>) -> Step {
         let started = Instant::now();
-        let start_unix = unix_now();
         let proxy = &*self.proxy;
         let (mut parts, body) = req.into_parts();
         let protocol = if parts.version == http::Version::HTTP_10 {
@@ -847,59 +965,45 @@ impl ConnState {
             Ok(p) => p.as_ref(),
             Err(_) => target,
         };
-        let info = RecordInfo {
-            method: parts.method.as_str().to_owned(),
-            url: format!("http://{host}{path}"),
-            protocol,
-        };
         let snapshot = Arc::clone(&proxy.policy.borrow());
         let (resolved, policies) = match snapshot.policies(proxy.config.direction, &self.conn) {
             Some((r, list)) => (Some(r), Some(list)),
             None => (None, None),
         };
-        let rejected = |status: StatusCode, body: &'static str, headers: &HeaderMap| {
-            bump(&proxy.counters.rejected);
-            proxy.emit(
-                &self.conn,
-                resolved.as_ref(),
-                start_unix,
-                L7FlowType::Request,
-                FlowVerdict::Error,
-                0,
-                info.http(0, record_headers(headers)),
-            );
-            proxy.emit(
-                &self.conn,
-                resolved.as_ref(),
-                start_unix,
-                L7FlowType::Response,
-                FlowVerdict::Error,
-                elapsed_ns(started),
-                info.http(status.as_u16(), Vec::new()),
-            );
-            Ok(local_reply(status, body, true))
+        let ex = Exchange {
+            started,
+            start_unix: unix_now(),
+            resolved,
+            info: RecordInfo {
+                method: parts.method.as_str().to_owned(),
+                url: ["http://", host.as_str(), path].concat(),
+                protocol,
+            },
         };
         if parts.method == Method::CONNECT {
-            return rejected(
+            let r = self.reject(
+                &ex,
                 StatusCode::NOT_IMPLEMENTED,
                 "CONNECT is not proxied\r\n",
                 &parts.headers,
             );
+            return Step::Done(r);
         }
         let normalized = match normalized {
             Ok(n) => n,
             Err(_) => {
-                return rejected(
+                let r = self.reject(
+                    &ex,
                     StatusCode::BAD_REQUEST,
                     "Bad request target\r\n",
                     &parts.headers,
                 );
+                return Step::Done(r);
             }
         };
-
         let verdict = match &policies {
             Some(list) => check(
-                &list,
+                list,
                 &RequestView {
                     method: parts.method.as_str(),
                     path: &normalized,
@@ -917,53 +1021,16 @@ impl ConnState {
 
         if !verdict.allowed {
             bump(&proxy.counters.denied);
-            proxy.emit(
-                &self.conn,
-                resolved.as_ref(),
-                start_unix,
-                L7FlowType::Request,
-                FlowVerdict::Dropped,
-                0,
-                info.http(0, record_headers(&parts.headers)),
-            );
+            let req = ex.info.http(0, record_headers(&parts.headers));
+            self.emit(&ex, L7FlowType::Request, FlowVerdict::Dropped, req);
+            if body.is_end_stream() {
+                return Step::Done(self.deny(&ex, false));
+            }
             // Read (and drop) a small body so the connection stays usable; not when the
             // client waits for `100 Continue` before sending it.
             let expects = parts.headers.contains_key(header::EXPECT);
-            let close = expects
-                || !matches!(
-                    read_body(body, proxy.config.max_buffered_body).await,
-                    ReadBody::Full(_)
-                );
-            proxy.emit(
-                &self.conn,
-                resolved.as_ref(),
-                start_unix,
-                L7FlowType::Response,
-                FlowVerdict::Dropped,
-                elapsed_ns(started),
-                info.http(403, Vec::new()),
-            );
-            return Ok(local_reply(
-                StatusCode::FORBIDDEN,
-                ACCESS_DENIED_BODY,
-                close,
-            ));
+            return Step::Drain(ex, body, expects);
         }
-
-        let body = match read_body(body, proxy.config.max_buffered_body).await {
-            ReadBody::Full(b) => ForwardBody::full(b),
-            ReadBody::Partial(p, rest) => ForwardBody {
-                prefix: Some(p),
-                rest: Some(rest),
-            },
-            ReadBody::Broken => {
-                return rejected(
-                    StatusCode::BAD_REQUEST,
-                    "Bad request body\r\n",
-                    &parts.headers,
-                );
-            }
-        };
 
         // The request as the upstream gets it.
         if new_target.is_some() || authority.is_some() {
@@ -971,11 +1038,13 @@ impl ConnState {
             match Uri::try_from(t) {
                 Ok(u) => parts.uri = u,
                 Err(_) => {
-                    return rejected(
+                    let r = self.reject(
+                        &ex,
                         StatusCode::BAD_REQUEST,
                         "Bad request target\r\n",
                         &parts.headers,
                     );
+                    return Step::Done(r);
                 }
             }
         }
@@ -992,51 +1061,88 @@ impl ConnState {
                 log(&self.conn, m);
             }
         }
-        bump(&proxy.counters.allowed);
-        proxy.emit(
-            &self.conn,
-            resolved.as_ref(),
-            start_unix,
-            L7FlowType::Request,
-            FlowVerdict::Forwarded,
-            0,
-            info.http(0, record_headers(&parts.headers)),
-        );
+        if body.is_end_stream() {
+            self.forwarding(&ex, &parts.headers);
+            return Step::Forward(
+                ex,
+                Request::from_parts(parts, ForwardBody::full(Bytes::new())),
+            );
+        }
+        Step::ReadThenForward(ex, parts, body)
+    }
 
-        let upstream_req = Request::from_parts(parts, body);
-        let response = match self.send(upstream_req, resolved.as_ref()).await {
+    /// Counts and records a request about to be forwarded.
+    fn forwarding(&self, ex: &Exchange, headers: &HeaderMap) {
+        bump(&self.proxy.counters.allowed);
+        let req = ex.info.http(0, record_headers(headers));
+        self.emit(ex, L7FlowType::Request, FlowVerdict::Forwarded, req);
+    }
+
+    async fn drain(
+        self: Arc<Self>,
+        ex: Exchange,
+        body: Incoming,
+        expects: bool,
+    ) -> Response<ProxyBody> {
+        let close = expects
+            || !matches!(
+                read_body(body, self.proxy.config.max_buffered_body).await,
+                ReadBody::Full(_)
+            );
+        self.deny(&ex, close)
+    }
+
+    async fn read_then_forward(
+        self: Arc<Self>,
+        ex: Exchange,
+        parts: http::request::Parts,
+        body: Incoming,
+    ) -> Response<ProxyBody> {
+        let body = match read_body(body, self.proxy.config.max_buffered_body).await {
+            ReadBody::Full(b) => ForwardBody::full(b),
+            ReadBody::Partial(p, rest) => ForwardBody {
+                prefix: Some(p),
+                rest: Some(rest),
+            },
+            ReadBody::Broken => {
+                return self.reject(
+                    &ex,
+                    StatusCode::BAD_REQUEST,
+                    "Bad request body\r\n",
+                    &parts.headers,
+                );
+            }
+        };
+        self.forwarding(&ex, &parts.headers);
+        self.forward(ex, Request::from_parts(parts, body)).await
+    }
+
+    async fn forward(
+        self: Arc<Self>,
+        ex: Exchange,
+        req: Request<ForwardBody>,
+    ) -> Response<ProxyBody> {
+        let response = match self.send(req, ex.resolved.as_ref()).await {
             Ok(r) => r,
             Err(status) => {
-                bump(&proxy.counters.upstream_errors);
-                proxy.emit(
-                    &self.conn,
-                    resolved.as_ref(),
-                    start_unix,
-                    L7FlowType::Response,
-                    FlowVerdict::Error,
-                    elapsed_ns(started),
-                    info.http(status.as_u16(), Vec::new()),
-                );
+                bump(&self.proxy.counters.upstream_errors);
+                let resp = ex.info.http(status.as_u16(), Vec::new());
+                self.emit(&ex, L7FlowType::Response, FlowVerdict::Error, resp);
                 let body = if status == StatusCode::BAD_REQUEST {
                     "Bad request body\r\n"
                 } else {
                     "Upstream unavailable\r\n"
                 };
-                return Ok(local_reply(status, body, true));
+                return local_reply(status, body, true);
             }
         };
         let (mut rparts, rbody) = response.into_parts();
         strip_hop_by_hop(&mut rparts.headers);
-        proxy.emit(
-            &self.conn,
-            resolved.as_ref(),
-            start_unix,
-            L7FlowType::Response,
-            FlowVerdict::Forwarded,
-            elapsed_ns(started),
-            info.http(rparts.status.as_u16(), record_headers(&rparts.headers)),
-        );
-        Ok(Response::from_parts(rparts, Either::Right(rbody)))
+        let resp = ex
+            .info
+            .http(rparts.status.as_u16(), record_headers(&rparts.headers));
+        self.emit(&ex, L7FlowType::Response, FlowVerdict::Forwarded, resp);
+        Response::from_parts(rparts, Either::Right(rbody))
     }
 
     /// Sends `req` on the kept upstream connection (opening one when there is none, and once

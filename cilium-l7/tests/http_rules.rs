@@ -297,7 +297,7 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
 #[test]
 fn hostile_inputs_break_no_invariant() {
     let seeds = seeds();
-    let mut rng = Rng(0x5EED_0F_4774_9115);
+    let mut rng = Rng(0x5E_ED0F_4774_9115);
     for i in 0..20_000 {
         let input = if i % 10 == 0 {
             (0..rng.below(300)).map(|_| rng.next() as u8).collect()

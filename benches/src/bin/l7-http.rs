@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! l7-http [--seconds S] [--runs R] [--connections C] [--rate N] [--proxy-cpu P]
-//!         [--load-cpu L] [--records on|off]
+//!         [--upstream-cpu U] [--load-cpu L] [--records on|off]
 //! ```
 //!
 //! - Rules: allow `GET /api/.*`, deny everything else with 403. Ours: a CiliumNetworkPolicy
@@ -12,11 +12,12 @@
 //!   `PolicySnapshot`; haproxy: `http-request deny deny_status 403 ... unless is_get is_api`
 //!   with `path_reg ^/api/.*$`. Allowed requests are `GET /api/x`, denied ones `GET /admin/x`.
 //! - Processes: the upstream (a tiny keep-alive HTTP/1.1 server answering `200 ok`, this
-//!   binary re-executed as `l7-http upstream`, on CPU L), our proxy (this binary re-executed
+//!   binary re-executed as `l7-http upstream`, on CPU U, by default the proxies' CPU 1 as in
+//!   the yardstick of `BENCHMARKS.md`), our proxy (this binary re-executed
 //!   as `l7-http serve`, a current-thread tokio runtime: one thread, pinned to CPU P; L7
 //!   records built for every request and counted by the sink unless `--records off`), haproxy
 //!   (`nbthread 1`, `taskset -c P`). Both proxies keep client and upstream connections
-//!   alive. The load generators run on CPU L, next to the upstream. Our proxy is given the
+//!   alive. The load generators run on CPU L (default 0). Our proxy is given the
 //!   upstream as original destination of every connection (no transparent redirect here).
 //! - Per proxy and kind (allowed, denied), R runs (default 3) in rotating order:
 //!   1. `wrk -t1 -cC -dS` (closed loop, C connections, default 16): requests per second, and
@@ -49,6 +50,7 @@ struct Opts {
     connections: usize,
     rate: f64,
     proxy_cpu: usize,
+    upstream_cpu: usize,
     load_cpu: usize,
     records: bool,
 }
@@ -60,6 +62,7 @@ fn parse_opts(mut args: impl Iterator<Item = String>) -> Result<Opts> {
         connections: 16,
         rate: 10_000.0,
         proxy_cpu: 1,
+        upstream_cpu: 1,
         load_cpu: 0,
         records: true,
     };
@@ -71,6 +74,7 @@ fn parse_opts(mut args: impl Iterator<Item = String>) -> Result<Opts> {
             "--connections" => o.connections = val()?.parse().context("--connections")?,
             "--rate" => o.rate = val()?.parse().context("--rate")?,
             "--proxy-cpu" => o.proxy_cpu = val()?.parse().context("--proxy-cpu")?,
+            "--upstream-cpu" => o.upstream_cpu = val()?.parse().context("--upstream-cpu")?,
             "--load-cpu" => o.load_cpu = val()?.parse().context("--load-cpu")?,
             "--records" => {
                 o.records = match val()?.as_str() {
@@ -583,7 +587,9 @@ fn measure(o: &Opts, t: &Target<'_>, allowed: bool, into: &mut Series) -> Result
 }
 
 fn bench_main(o: Opts) -> Result<()> {
-    if std::thread::available_parallelism().map_or(1, |n| n.get()) <= o.proxy_cpu.max(o.load_cpu) {
+    if std::thread::available_parallelism().map_or(1, |n| n.get())
+        <= o.proxy_cpu.max(o.load_cpu).max(o.upstream_cpu)
+    {
         eprintln!(
             "warning: CPU {} or {} does not exist here",
             o.proxy_cpu, o.load_cpu
@@ -593,7 +599,11 @@ fn bench_main(o: Opts) -> Result<()> {
     std::fs::create_dir_all(&dir)?;
     let (upstream, up_addr) = spawn_self(
         "upstream",
-        &["upstream".into(), "--cpu".into(), o.load_cpu.to_string()],
+        &[
+            "upstream".into(),
+            "--cpu".into(),
+            o.upstream_cpu.to_string(),
+        ],
     )?;
     let (ours, ours_addr) = spawn_self(
         "ours",
@@ -683,12 +693,14 @@ fn bench_main(o: Opts) -> Result<()> {
     }
     println!(
         "l7-http {}: GET /api/x allowed, GET /admin/x denied (403); {} connections; wrk and fixed-rate \
-         runs of {} s, median of {} runs; proxies on CPU {}, upstream and load on CPU {}; our L7 records {}",
+         runs of {} s, median of {} runs; proxies on CPU {}, upstream on CPU {}, load on CPU {}; \
+         our L7 records {}",
         today_utc(),
         o.connections,
         o.seconds,
         o.runs,
         o.proxy_cpu,
+        o.upstream_cpu,
         o.load_cpu,
         if o.records { "on" } else { "off" }
     );
@@ -713,6 +725,7 @@ fn bench_main(o: Opts) -> Result<()> {
             "connections": o.connections,
             "rate": o.rate,
             "proxy_cpu": o.proxy_cpu,
+            "upstream_cpu": o.upstream_cpu,
             "load_cpu": o.load_cpu,
             "records": o.records,
             "results": summary,
