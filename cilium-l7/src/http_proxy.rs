@@ -58,7 +58,7 @@ use http_body_util::{BodyExt, Either, Full};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -313,6 +313,21 @@ impl HttpProxy {
             self.record_malformed(&conn, err.status());
             let reply = local_reply_bytes(err.status(), &err.to_string());
             guarded.inner.write_all(&reply).await?;
+            guarded.inner.shutdown().await?;
+            // Closing with unread bytes would reset the connection, and the client could
+            // lose the answer: read what it still sends, for a moment.
+            let linger = async {
+                let mut sink = [0u8; 4096];
+                let mut left = 256 * 1024usize;
+                while left > 0 {
+                    match guarded.inner.read(&mut sink).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => left = left.saturating_sub(n),
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(Duration::from_secs(1), linger).await;
+            return Ok(());
         }
         guarded.inner.shutdown().await
     }
