@@ -26,7 +26,8 @@
 //!   2. our own fixed-rate loader at N requests/s (default 10000) over C connections for S
 //!      seconds: p50/p99 latency measured from each request's scheduled send time (so a
 //!      stalled proxy cannot hide its queue), and the CPU time per request at that load.
-//!   Medians over the runs are reported, with ours/haproxy ratios.
+//!
+//! Medians over the runs are reported, with ours/haproxy ratios.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener as StdListener, TcpStream as StdStream};
