@@ -49,6 +49,7 @@ CHECK_ENUM(cil_event_type);
 CHECK_ENUM(cil_trace_point);
 CHECK_ENUM(cil_policy_match);
 CHECK_ENUM(cil_sock_op);
+CHECK_ENUM(cil_mark);
 CHECK_ENUM(cil_policy_consts);
 CHECK_ENUM(cil_policy_flags);
 CHECK_ENUM(cil_ipcache_consts);
