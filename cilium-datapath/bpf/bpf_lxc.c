@@ -203,17 +203,19 @@ int cil_to_endpoint(struct __sk_buff *skb)
 	if (r < 0)
 		return cil_drop(skb, &p, -r, 0, 0, 0, CIL_DIR_INGRESS);
 	struct cil_xlate x;
-	__u32 magic;
+	__u32 magic, remote_id;
 
 	ep = cil_endpoint(p.daddr);
 	if (!ep)
 		return cil_drop(skb, &p, CIL_DROP_UNKNOWN_TARGET, 0, 0, 0, CIL_DIR_INGRESS);
 	__builtin_memset(&x, 0, sizeof(x));
+	/* A proxy's upstream packet: the peer is the client whose identity the mark carries. */
 	magic = skb->mark & CIL_MARK_MAGIC_MASK;
-	if (magic == CIL_MARK_MAGIC_PROXY_INGRESS || magic == CIL_MARK_MAGIC_PROXY_EGRESS)
-		return cil_handle(skb, &p, ep, cil_proxy_mark_identity(skb->mark), CIL_DIR_INGRESS, &x, cil_now_sec(),
-				  magic == CIL_MARK_MAGIC_PROXY_INGRESS);
-	return cil_handle(skb, &p, ep, cil_identity_of(p.saddr), CIL_DIR_INGRESS, &x, cil_now_sec(), 0);
+	remote_id = magic == CIL_MARK_MAGIC_PROXY_INGRESS || magic == CIL_MARK_MAGIC_PROXY_EGRESS
+			    ? cil_proxy_mark_identity(skb->mark)
+			    : cil_identity_of(p.saddr);
+	return cil_handle(skb, &p, ep, remote_id, CIL_DIR_INGRESS, &x, cil_now_sec(),
+			  magic == CIL_MARK_MAGIC_PROXY_INGRESS);
 }
 
 char _license[] SEC("license") = "Dual BSD/GPL";

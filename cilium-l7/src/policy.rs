@@ -115,21 +115,29 @@ impl PolicySnapshot {
     /// The endpoint and identities of a connection redirected in `direction`; `None` when
     /// the local side is not a known endpoint.
     pub fn resolve(&self, direction: Direction, conn: &ConnInfo) -> Option<Resolved> {
-        let local = match direction {
-            Direction::Egress => conn.client.ip(),
-            Direction::Ingress => conn.server.ip(),
+        self.local(direction, conn).map(|(_, r)| r)
+    }
+
+    /// The local endpoint of `conn` (the client for egress, the server for ingress) and who
+    /// the connection belongs to.
+    fn local(&self, direction: Direction, conn: &ConnInfo) -> Option<(&LocalEndpoint, Resolved)> {
+        let (local, remote) = match direction {
+            Direction::Egress => (conn.client.ip(), conn.server.ip()),
+            Direction::Ingress => (conn.server.ip(), conn.client.ip()),
         };
         let ep = self.endpoints.get(&local)?;
+        let peer = self.identity_of(remote);
         let (source_identity, destination_identity) = match direction {
-            Direction::Egress => (ep.identity, self.identity_of(conn.server.ip())),
-            Direction::Ingress => (self.identity_of(conn.client.ip()), ep.identity),
+            Direction::Egress => (ep.identity, peer),
+            Direction::Ingress => (peer, ep.identity),
         };
-        Some(Resolved {
+        let resolved = Resolved {
             endpoint_id: ep.id,
             source_identity,
             destination_identity,
             direction,
-        })
+        };
+        Some((ep, resolved))
     }
 
     /// The L7 policies that apply to `conn` (one per selector selecting the peer on the
@@ -141,12 +149,7 @@ impl PolicySnapshot {
         direction: Direction,
         conn: &ConnInfo,
     ) -> Option<(Resolved, Vec<&L7Policy>)> {
-        let resolved = self.resolve(direction, conn)?;
-        let local = match direction {
-            Direction::Egress => conn.client.ip(),
-            Direction::Ingress => conn.server.ip(),
-        };
-        let ep = self.endpoints.get(&local)?;
+        let (ep, resolved) = self.local(direction, conn)?;
         let list = ep.policy.l7_policies(
             &self.cache,
             direction,

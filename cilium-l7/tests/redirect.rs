@@ -24,8 +24,8 @@ use cilium_datapath::{Datapath, DatapathConfig, ProxyRouting, proxy_route};
 use cilium_l7::transparent;
 use cilium_maps::abi::{consts::*, *};
 use cilium_maps::events::Event;
-use common::node_runtime;
 use common::support::*;
+use common::{NODE_ADDR, node_runtime, tcp_listener_in, udp_socket_in};
 
 const EGRESS_PROXY: u16 = 15001;
 const INGRESS_PROXY: u16 = 15002;
@@ -41,10 +41,7 @@ fn tcp_proxy(
     tag: &'static str,
     ingress: bool,
 ) {
-    let listener = in_netns(node, || {
-        let _guard = rt.enter();
-        transparent::tcp_listener(SocketAddr::from(([0, 0, 0, 0], port))).expect("listener")
-    });
+    let listener = tcp_listener_in(node, rt, port);
     rt.spawn(async move {
         loop {
             let Ok((conn, peer)) = listener.accept().await else {
@@ -130,7 +127,7 @@ fn redirected_flows_reach_transparent_proxies_with_their_original_destination() 
         &topo.node,
         "addr",
         "add",
-        "10.200.255.254/32",
+        &format!("{NODE_ADDR}/32"),
         "dev",
         "lo",
     ])
@@ -187,10 +184,7 @@ fn redirected_flows_reach_transparent_proxies_with_their_original_destination() 
     let rt = node_runtime(&topo.node);
     tcp_proxy(&rt, &topo.node, EGRESS_PROXY, "egress", false);
     tcp_proxy(&rt, &topo.node, INGRESS_PROXY, "ingress", true);
-    let udp = in_netns(&topo.node, || {
-        let _guard = rt.enter();
-        transparent::udp_socket(SocketAddr::from(([0, 0, 0, 0], DNS_PROXY))).expect("udp proxy")
-    });
+    let udp = udp_socket_in(&topo.node, &rt, DNS_PROXY);
     rt.spawn(async move {
         let mut buf = [0u8; 512];
         while let Ok((n, from, to)) = transparent::recv_original_dst(&udp, &mut buf).await {

@@ -243,21 +243,35 @@ impl L7Env {
     /// A transparent TCP listener in the node for proxy `port`, registered with the node's
     /// runtime.
     pub fn listener(&self, port: u16) -> tokio::net::TcpListener {
-        in_netns(&self.node, || {
-            let _g = self.rt.enter();
-            cilium_l7::transparent::tcp_listener(SocketAddr::from(([0, 0, 0, 0], port)))
-                .expect("proxy listener")
-        })
+        tcp_listener_in(&self.node, &self.rt, port)
     }
 
     /// A transparent UDP socket in the node for proxy `port`.
     pub fn udp_socket(&self, port: u16) -> tokio::net::UdpSocket {
-        in_netns(&self.node, || {
-            let _g = self.rt.enter();
-            cilium_l7::transparent::udp_socket(SocketAddr::from(([0, 0, 0, 0], port)))
-                .expect("proxy socket")
-        })
+        udp_socket_in(&self.node, &self.rt, port)
     }
+}
+
+/// A transparent TCP listener on `0.0.0.0:port` in namespace `ns`, registered with `rt`.
+pub fn tcp_listener_in(
+    ns: &str,
+    rt: &tokio::runtime::Runtime,
+    port: u16,
+) -> tokio::net::TcpListener {
+    in_netns(ns, || {
+        let _g = rt.enter();
+        cilium_l7::transparent::tcp_listener(SocketAddr::from(([0, 0, 0, 0], port)))
+            .expect("proxy listener")
+    })
+}
+
+/// A transparent UDP socket on `0.0.0.0:port` in namespace `ns`, registered with `rt`.
+pub fn udp_socket_in(ns: &str, rt: &tokio::runtime::Runtime, port: u16) -> tokio::net::UdpSocket {
+    in_netns(ns, || {
+        let _g = rt.enter();
+        cilium_l7::transparent::udp_socket(SocketAddr::from(([0, 0, 0, 0], port)))
+            .expect("proxy socket")
+    })
 }
 
 /// A runtime whose threads live in network namespace `ns`, so every socket opened on it
