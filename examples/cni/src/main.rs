@@ -1,0 +1,2 @@
+//! CNI plugin (being built).
+fn main() {}

@@ -1,0 +1,2 @@
+//! CLI (being built).
+fn main() {}

@@ -1,0 +1,1 @@
+//! Kubernetes sources of truth (being built).
