@@ -17,7 +17,8 @@
 //! - At most `max_ips_per_name` addresses per name (default 1000): beyond that the entries
 //!   that expire soonest are evicted (among equal expiry times, the oldest insertion first).
 //! - The labels of a learned address are `cidr:<ip>/32` (`/128` for IPv6, written as
-//!   `cilium_core::Cidr::to_label` writes it, `:` as `-`) plus `fqdn:<selector>` for every
+//!   `cilium_core::Cidr::to_label` writes it, `:` as `-`), `reserved:world` (as every CIDR
+//!   identity of Cilium, so `toEntities: [world]` still selects it) and `fqdn:<selector>` for every
 //!   `toFQDNs` selector (see [`FqdnCache::set_selectors`]) that matches one of the address's
 //!   names. With these the agent allocates a local identity (scope `1 << 24`), maps the
 //!   address to it in the ipcache, and the selector cache selects it for `Selector::Fqdn`.
@@ -335,6 +336,10 @@ impl FqdnCache {
         }
         let mut labels = LabelSet::new();
         labels.insert(Cidr::host(ip).to_label());
+        // As every CIDR identity in Cilium: the address is outside the cluster, so the
+        // `world` entity selects it too (a `toEntities: [world]` rule keeps applying to an
+        // address once DNS has given it its own identity).
+        labels.insert(cilium_core::Label::parse("reserved:world"));
         for s in self.selectors_of(ip) {
             labels.insert(crate::dns::fqdn_label(s));
         }
@@ -505,7 +510,8 @@ mod tests {
             [
                 "cidr:192.0.2.10/32",
                 "fqdn:*.example.com.",
-                "fqdn:api.example.com."
+                "fqdn:api.example.com.",
+                "reserved:world"
             ]
         );
         // The labels are what the policy's selectors select by.
@@ -513,7 +519,7 @@ mod tests {
         assert!(!Selector::Fqdn("*.nothing.test.".into()).matches(&labels));
         assert_eq!(
             c.labels_of(ip("2001:db8::7")).unwrap().to_strings(),
-            ["cidr:2001-db8--7/128"]
+            ["cidr:2001-db8--7/128", "reserved:world"]
         );
         // A new selector relabels the addresses of the names it matches.
         assert_eq!(c.add_selector("**.org").unwrap(), [ip("2001:db8::7")]);

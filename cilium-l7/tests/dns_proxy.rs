@@ -411,7 +411,14 @@ async fn allowed_name_resolves_and_the_updater_sees_the_ips_before_the_client() 
     let labels = cache.lock().unwrap().labels_of(ip("192.0.2.10")).unwrap();
     let mut labels = labels.to_strings();
     labels.sort();
-    assert_eq!(labels, ["cidr:192.0.2.10/32", "fqdn:*.example.test."]);
+    assert_eq!(
+        labels,
+        [
+            "cidr:192.0.2.10/32",
+            "fqdn:*.example.test.",
+            "reserved:world"
+        ]
+    );
 
     // Several addresses (A and AAAA) of one name, all learned.
     let q = query(7, "multi.example.test.", RecordType::A);

@@ -17,6 +17,7 @@
 //! What it is not: a library to embed. Embed the `cilium-*` crates; this is how they fit.
 
 pub mod agent;
+pub mod cluster;
 pub mod daemon;
 pub mod identities;
 pub mod ipam;

@@ -60,6 +60,11 @@ struct Args {
     /// Do not emit a trace event per new flow (only verdicts and drops).
     #[arg(long)]
     no_trace_flows: bool,
+    /// Network namespace to run in (a path such as /var/run/netns/node), entered before
+    /// anything else; the mount namespace stays the caller's, so the bpffs pins are the
+    /// host's (`ip netns exec` would remount /sys and hide them).
+    #[arg(long)]
+    netns: Option<PathBuf>,
     /// Remove everything an agent with these settings left (links, pins, routing, state)
     /// and exit.
     #[arg(long)]
@@ -68,6 +73,19 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let a = Args::parse();
+    if let Some(ns) = &a.netns {
+        use std::os::fd::AsRawFd;
+        let f = std::fs::File::open(ns)
+            .map_err(|e| anyhow::anyhow!("--netns {}: {e}", ns.display()))?;
+        // SAFETY: setns on the only thread there is yet, with a namespace fd we own.
+        if unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+            anyhow::bail!(
+                "--netns {}: {}",
+                ns.display(),
+                std::io::Error::last_os_error()
+            );
+        }
+    }
     let cfg = AgentConfig {
         node_name: a.node_name,
         node_ip: a.node_ip,
