@@ -379,6 +379,38 @@ impl Cluster {
         ))
     }
 
+    /// Runs the plugin in the node namespace with exactly `env` (plus the agent's socket) and
+    /// `stdin`, as a captured request was made. Returns the exit code and stdout.
+    ///
+    /// # Errors
+    ///
+    /// The plugin could not be started.
+    pub fn cni_raw(&self, env: &[(String, String)], stdin: &str) -> Result<(i32, String), String> {
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &self.node])
+            .arg(&self.bins.cni)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env(api::ENV_SOCKET, self.socket())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("start {}: {e}", self.bins.cni.display()))?;
+        child
+            .stdin
+            .take()
+            .expect("piped")
+            .write_all(stdin.as_bytes())
+            .map_err(|e| e.to_string())?;
+        let out = child.wait_with_output().map_err(|e| e.to_string())?;
+        Ok((
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        ))
+    }
+
     /// The network config the cluster gives the plugin.
     pub fn net_config(&self) -> String {
         r#"{"cniVersion":"1.0.0","name":"cilium-rs","type":"cilium-cni","mtu":1500}"#.to_owned()
