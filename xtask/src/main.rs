@@ -36,8 +36,14 @@ const DEB_PACKAGES: &[&str] = &[
     // needs the well-known protos (google/protobuf/*.proto) of libprotobuf-dev.
     "protobuf-compiler",
     "libprotobuf-dev",
-    // cilium-l7: the DNS proxy test forwards to a real dnsmasq.
+    // cilium-l7: the DNS proxy test forwards to a real dnsmasq (the demo runs one too).
     "dnsmasq-base",
+    // The reference agent: a real CNI client (our runner over Debian's libcni, built with
+    // Debian's Go) chaining our plugin with the reference portmap and tuning plugins.
+    "golang-go",
+    "golang-github-appc-cni-dev",
+    "containernetworking-plugins",
+    "iptables",
 ];
 
 /// Crates that must stay free of OS / async / BPF dependencies (design doc rule), each with
@@ -83,6 +89,8 @@ Usage: cargo xtask <COMMAND>
 
 Commands:
   test [OPTIONS] [-- <TEST ARGS>...]   Run the project's full test command (what CI runs)
+  demo [--no-install]                  The main job (root): build the reference agent, CNI
+                                       plugin and CLI, run the demo cluster, clean up
   help                                 Print this help
 
 Options of `test`:
@@ -119,6 +127,7 @@ fn real_main() -> Result<ExitCode> {
             }
             run_test(&opts)
         }
+        Some("demo") => run_demo(args.collect()),
         Some("help" | "--help" | "-h") => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)
@@ -353,6 +362,39 @@ fn run_test(opts: &TestOptions) -> Result<ExitCode> {
         eprintln!("[xtask] stopped at the first failing step");
         Ok(ExitCode::FAILURE)
     }
+}
+
+/// `cargo xtask demo`: installs what is missing (root), mounts bpffs, builds the agent, the
+/// CNI plugin and the CLI (release), and runs `cilium-demo run`, which removes everything it
+/// made, also on Ctrl-C.
+fn run_demo(extra: Vec<String>) -> Result<ExitCode> {
+    let root = workspace_root()?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let is_root = effective_uid()? == 0;
+    if !is_root {
+        bail!("the demo creates network namespaces and loads eBPF programs: run it as root");
+    }
+    let no_install = extra.iter().any(|a| a == "--no-install");
+    install_packages(true, no_install)?;
+    setup_mounts(true, true)?;
+    let mut build = Command::new(&cargo);
+    build.current_dir(&root).args([
+        "build", "--release", "-p", "cilium-agent", "-p", "cilium-cni", "-p", "cilium-dbg",
+    ]);
+    if root.join("Cargo.lock").is_file() {
+        build.arg("--locked");
+    }
+    run_checked(&mut build, "cargo build --release (agent, plugin, CLI)")?;
+    let demo = root.join("target/release/cilium-demo");
+    let status = Command::new(&demo)
+        .arg("run")
+        .status()
+        .with_context(|| format!("could not start {}", demo.display()))?;
+    Ok(if status.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// The workspace root: the parent of this crate's directory.
