@@ -220,10 +220,7 @@ fn boot_unix_ns() -> i64 {
 }
 
 fn node_context(cfg: &AgentConfig) -> NodeContext {
-    let mut n = NodeContext::new(
-        cfg.node_name.clone(),
-        cfg.node_ip.map(IpAddr::V4).into_iter(),
-    );
+    let mut n = NodeContext::new(cfg.node_name.clone(), cfg.node_ip.map(IpAddr::V4));
     if cfg.maglev {
         n = n.with_algorithm(cilium_lb::model::Algorithm::Maglev);
     }

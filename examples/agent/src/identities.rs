@@ -18,7 +18,7 @@ pub enum Identities {
     /// This agent's own allocator.
     Memory {
         /// The allocator.
-        core: AllocatorCore,
+        core: Box<AllocatorCore>,
         /// Where the identities in use are kept across restarts.
         path: Option<PathBuf>,
         /// Start of the agent (the allocator's clock).
@@ -74,7 +74,7 @@ impl Identities {
             }
         }
         Ok(Identities::Memory {
-            core,
+            core: Box::new(core),
             path,
             start: Instant::now(),
         })

@@ -515,7 +515,7 @@ fn demo() -> Result<bool, String> {
     println!("$ cilium-dbg fqdn cache list\n{fq}");
 
     println!("\n-- summary\n");
-    println!("   {:<56} {:<9} {:<22} {}", "FLOW", "EXPECTED", "GOT", "");
+    println!("   {:<56} {:<9} {:<22}", "FLOW", "EXPECTED", "GOT");
     let mut all = true;
     for ch in &checks {
         all &= ch.ok;
