@@ -379,7 +379,14 @@ fn run_demo(extra: Vec<String>) -> Result<ExitCode> {
     setup_mounts(true, true)?;
     let mut build = Command::new(&cargo);
     build.current_dir(&root).args([
-        "build", "--release", "-p", "cilium-agent", "-p", "cilium-cni", "-p", "cilium-dbg",
+        "build",
+        "--release",
+        "-p",
+        "cilium-agent",
+        "-p",
+        "cilium-cni",
+        "-p",
+        "cilium-dbg",
     ]);
     if root.join("Cargo.lock").is_file() {
         build.arg("--locked");
