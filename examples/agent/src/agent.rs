@@ -286,7 +286,13 @@ fn parse_mac(s: &str) -> [u8; 6] {
     mac
 }
 
-fn ifindex_of(name: &str) -> Option<u32> {
+/// The ipcache key of one address (/32 or /128).
+fn host_key(ip: IpAddr) -> IpCacheKey {
+    IpCacheKey::new(ip, if ip.is_ipv4() { 32 } else { 128 }, 0)
+}
+
+/// The index of interface `name` in the calling thread's namespace.
+pub(crate) fn ifindex_of(name: &str) -> Option<u32> {
     let c = std::ffi::CString::new(name).ok()?;
     // SAFETY: if_nametoindex reads a NUL-terminated string we own.
     let idx = unsafe { libc::if_nametoindex(c.as_ptr()) };
@@ -852,13 +858,22 @@ impl State {
         }
     }
 
-    /// A DNS-learned address: a local identity for its `cidr:`/`fqdn:` labels, the ipcache
-    /// entry, every endpoint's policy again — before the DNS answer is released.
+    /// DNS-learned addresses (one answer's): a local identity for each one's `cidr:`/`fqdn:`
+    /// labels, its ipcache entry, then every endpoint's policy once — before the DNS answer
+    /// is released.
     ///
     /// # Errors
     ///
-    /// The identity or the ipcache write failed.
-    pub fn learn(&mut self, ip: IpAddr, labels: LabelSet) -> Result<NumericIdentity, String> {
+    /// An identity or an ipcache write failed (addresses before it are learned).
+    pub fn learn(&mut self, learned: Vec<(IpAddr, LabelSet)>) -> Result<(), String> {
+        let result = learned
+            .into_iter()
+            .try_for_each(|(ip, labels)| self.learn_one(ip, labels));
+        self.regenerate();
+        result
+    }
+
+    fn learn_one(&mut self, ip: IpAddr, labels: LabelSet) -> Result<(), String> {
         let user = format!("fqdn-{ip}");
         let id = match self.learned.get(&ip) {
             Some((id, old)) if *old == labels => *id,
@@ -876,25 +891,29 @@ impl State {
         self.dp
             .ipcache()
             .map_err(|e| e.to_string())?
-            .insert(
-                &IpCacheKey::new(ip, if ip.is_ipv4() { 32 } else { 128 }, 0),
-                &IpCacheValue::identity(id.as_u32()),
-            )
+            .insert(&host_key(ip), &IpCacheValue::identity(id.as_u32()))
             .map_err(|e| e.to_string())?;
         self.learned.insert(ip, (id, labels));
-        self.regenerate();
-        Ok(id)
+        Ok(())
     }
 
-    /// An address whose TTL passed: out of the ipcache, identity released, policy again.
-    pub fn forget(&mut self, ip: IpAddr) {
-        if let Some((id, _)) = self.learned.remove(&ip) {
+    /// Addresses whose TTL passed: out of the ipcache, identities released, then every
+    /// endpoint's policy once.
+    pub fn forget(&mut self, ips: impl IntoIterator<Item = IpAddr>) {
+        let mut changed = false;
+        for ip in ips {
+            let Some((id, _)) = self.learned.remove(&ip) else {
+                continue;
+            };
+            changed = true;
             if self.ids.release(id, &format!("fqdn-{ip}")) {
                 self.engine.remove_identity(id);
             }
             if let Ok(mut c) = self.dp.ipcache() {
-                let _ = c.remove(&IpCacheKey::new(ip, if ip.is_ipv4() { 32 } else { 128 }, 0));
+                let _ = c.remove(&host_key(ip));
             }
+        }
+        if changed {
             self.regenerate();
         }
     }

@@ -351,32 +351,16 @@ impl Cluster {
         args: &str,
         config: &str,
     ) -> Result<(i32, String), String> {
-        let mut child = Command::new("ip")
-            .args(["netns", "exec", &self.node])
-            .arg(&self.bins.cni)
-            .env("CNI_COMMAND", command)
-            .env("CNI_CONTAINERID", container_id)
-            .env("CNI_NETNS", netns)
-            .env("CNI_IFNAME", "eth0")
-            .env("CNI_ARGS", args)
-            .env("CNI_PATH", "/usr/lib/cni")
-            .env(api::ENV_SOCKET, self.socket())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("start {}: {e}", self.bins.cni.display()))?;
-        child
-            .stdin
-            .take()
-            .expect("piped")
-            .write_all(config.as_bytes())
-            .map_err(|e| e.to_string())?;
-        let out = child.wait_with_output().map_err(|e| e.to_string())?;
-        Ok((
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-        ))
+        let env = [
+            ("CNI_COMMAND", command),
+            ("CNI_CONTAINERID", container_id),
+            ("CNI_NETNS", netns),
+            ("CNI_IFNAME", "eth0"),
+            ("CNI_ARGS", args),
+            ("CNI_PATH", "/usr/lib/cni"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        self.cni_raw(&env, config)
     }
 
     /// Runs the plugin in the node namespace with exactly `env` (plus the agent's socket) and
@@ -510,17 +494,8 @@ impl Cluster {
     ///
     /// It could not be started.
     pub fn spawn(&mut self, netns: &str, args: &[&str]) -> Result<(), String> {
-        let c = Command::new("ip")
-            .args(["netns", "exec", netns])
-            .arg(&self.bins.demo)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| e.to_string())?;
-        self.helpers.push(c);
-        Ok(())
+        let demo = self.bins.demo.display().to_string();
+        self.spawn_cmd(netns, &demo, args)
     }
 
     /// Starts any program inside `netns` in the background (stopped on drop).

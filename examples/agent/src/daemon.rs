@@ -21,7 +21,7 @@ use cilium_policy::{Direction, EngineConfig, PolicyEngine};
 use prometheus_client::registry::Registry;
 use tokio::sync::watch;
 
-use crate::agent::{SharedLookups, SourceState, State, Tables, proxy_ports};
+use crate::agent::{SharedLookups, State, Tables, ifindex_of, proxy_ports};
 use crate::identities::Identities;
 use crate::ipam::Ipam;
 use crate::standalone::Directory;
@@ -93,7 +93,8 @@ impl std::fmt::Debug for Shared {
 }
 
 impl Shared {
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+    /// The state, locked (a panic while it was held does not poison it for the others).
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -242,7 +243,7 @@ pub async fn run(cfg: AgentConfig) -> Result<()> {
     let routing = ProxyRouting::default();
     proxy_route::install(routing).context("proxy routing")?;
     if let Some(dev) = &cfg.netdev {
-        let idx = nix_ifindex(dev).with_context(|| format!("--netdev {dev}"))?;
+        let idx = ifindex_of(dev).with_context(|| format!("--netdev {dev}: no such interface"))?;
         dp.attach_netdev(idx).context("attach NodePort programs")?;
     }
     if let Some(cg) = &cfg.cgroup {
@@ -290,14 +291,7 @@ pub async fn run(cfg: AgentConfig) -> Result<()> {
         for e in d.scan(&node).rejected {
             eprintln!("cilium-agent: rejected: {e}");
         }
-        let desired = d.desired(&node);
-        let errors = state.apply_source(SourceState {
-            policies: desired.policies,
-            policy_json: desired.policy_json,
-            services: desired.services,
-            pods: desired.pods,
-            errors: desired.errors,
-        });
+        let errors = state.apply_source(d.desired(&node));
         for e in errors {
             eprintln!("cilium-agent: source: {e}");
         }
@@ -438,13 +432,7 @@ pub async fn run(cfg: AgentConfig) -> Result<()> {
                     if r.changed {
                         let desired = d.desired(&node);
                         let mut s = shared.lock();
-                        for e in s.apply_source(SourceState {
-                            policies: desired.policies,
-                            policy_json: desired.policy_json,
-                            services: desired.services,
-                            pods: desired.pods,
-                            errors: desired.errors,
-                        }) {
+                        for e in s.apply_source(desired) {
                             eprintln!("cilium-agent: source: {e}");
                         }
                         eprintln!(
@@ -489,19 +477,11 @@ async fn wait_for_signal() {
     }
 }
 
-fn nix_ifindex(name: &str) -> Result<u32> {
-    let c = std::ffi::CString::new(name)?;
-    // SAFETY: if_nametoindex reads a NUL-terminated string we own.
-    let idx = unsafe { libc::if_nametoindex(c.as_ptr()) };
-    anyhow::ensure!(idx != 0, "no interface named {name}");
-    Ok(idx)
-}
-
 /// The DNS proxy's link to the state: learned addresses are in the datapath before the
-/// answer is released.
+/// answer is released. The proxy's FQDN cache is read from [`Shared::fqdn`] (set once the
+/// proxy exists).
 struct Learner {
     shared: Arc<Shared>,
-    cache: Arc<Mutex<FqdnCache>>,
 }
 
 impl dns_proxy::FqdnUpdater for Learner {
@@ -511,18 +491,26 @@ impl dns_proxy::FqdnUpdater for Learner {
         ips: &'a [(IpAddr, u32)],
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>> {
         let shared = Arc::clone(&self.shared);
-        let cache = Arc::clone(&self.cache);
         let ips: Vec<IpAddr> = ips.iter().map(|(ip, _)| *ip).collect();
         Box::pin(async move {
             tokio::task::spawn_blocking(move || {
-                for ip in ips {
-                    let Some(labels) = cache.lock().map_err(|e| e.to_string())?.labels_of(ip)
-                    else {
-                        continue; // no toFQDNs selector wants it
-                    };
-                    shared.lock().learn(ip, labels)?;
+                let cache = shared
+                    .fqdn
+                    .read()
+                    .ok()
+                    .and_then(|c| c.clone())
+                    .ok_or("DNS proxy starting")?;
+                let learned: Vec<_> = {
+                    let cache = cache.lock().map_err(|e| e.to_string())?;
+                    // Addresses no toFQDNs selector wants get no identity.
+                    ips.into_iter()
+                        .filter_map(|ip| cache.labels_of(ip).map(|l| (ip, l)))
+                        .collect()
+                };
+                if learned.is_empty() {
+                    return Ok(());
                 }
-                Ok(())
+                shared.lock().learn(learned)
             })
             .await
             .map_err(|e| e.to_string())?
@@ -571,14 +559,11 @@ async fn start_proxies(
         tokio::spawn(p.serve(l));
     }
     // DNS: the FQDN cache follows the toFQDNs selectors of the rules in force.
-    let cache_holder: Arc<Mutex<Option<Arc<Mutex<FqdnCache>>>>> = Arc::new(Mutex::new(None));
     let dns_cfg = dns_proxy::DnsProxyConfig {
         upstream: cfg.dns_upstream,
         ..dns_proxy::DnsProxyConfig::default()
     };
-    // The updater needs the cache, the proxy makes it: hand it over through a late binding.
-    let updater = Arc::new(LateLearner {
-        inner: Arc::clone(&cache_holder),
+    let updater = Arc::new(Learner {
         shared: Arc::clone(shared),
     });
     let proxy = Arc::new(dns_proxy::DnsProxy::new(
@@ -588,7 +573,6 @@ async fn start_proxies(
         updater,
     ));
     let cache = proxy.fqdn_cache();
-    *cache_holder.lock().expect("fresh") = Some(Arc::clone(&cache));
     *shared.fqdn.write().expect("lock") = Some(Arc::clone(&cache));
     let udp = transparent::udp_socket(any(proxy_ports::DNS)).context("DNS proxy (UDP)")?;
     let tcp = transparent::tcp_listener(any(proxy_ports::DNS)).context("DNS proxy (TCP)")?;
@@ -605,10 +589,7 @@ async fn start_proxies(
         let shared = Arc::clone(shared);
         tokio::spawn(async move {
             p.run_expiry(Duration::from_millis(500), move |gone| {
-                let mut s = shared.lock();
-                for (_, ip) in gone {
-                    s.forget(ip);
-                }
+                shared.lock().forget(gone.into_iter().map(|(_, ip)| ip));
             })
             .await
         });
@@ -639,32 +620,6 @@ async fn start_proxies(
         });
     }
     Ok(())
-}
-
-/// [`Learner`] bound after the proxy exists.
-struct LateLearner {
-    inner: Arc<Mutex<Option<Arc<Mutex<FqdnCache>>>>>,
-    shared: Arc<Shared>,
-}
-
-impl dns_proxy::FqdnUpdater for LateLearner {
-    fn learned<'a>(
-        &'a self,
-        name: &'a str,
-        ips: &'a [(IpAddr, u32)],
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>> {
-        let cache = self.inner.lock().ok().and_then(|c| c.clone());
-        match cache {
-            Some(cache) => {
-                let l = Learner {
-                    shared: Arc::clone(&self.shared),
-                    cache,
-                };
-                Box::pin(async move { l.learned(name, ips).await })
-            }
-            None => Box::pin(std::future::ready(Err("DNS proxy starting".to_owned()))),
-        }
-    }
 }
 
 /// Removes everything an agent with these settings left: links, pins, proxy routing, state.

@@ -3,7 +3,7 @@
 
 use std::convert::Infallible;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use cilium_agent_api as api;
 use http_body_util::{BodyExt, Full};
@@ -91,14 +91,12 @@ fn error(e: ApiError) -> Response<Full<Bytes>> {
         .expect("valid response")
 }
 
-fn with_state<T>(state: &Mutex<State>, f: impl FnOnce(&mut State) -> T) -> T {
-    let mut guard = state.lock().unwrap_or_else(|p| p.into_inner());
-    f(&mut guard)
+fn with<T>(shared: &Shared, f: impl FnOnce(&mut State) -> T) -> T {
+    f(&mut shared.lock())
 }
 
 fn route(method: &Method, path: &str, body: &[u8], shared: &Shared) -> Reply {
     use api::routes::*;
-    let state = &shared.state;
     match (method.as_str(), path) {
         ("GET", HEALTHZ) => json(&shared.status()),
         ("POST", IPAM) => {
@@ -106,7 +104,7 @@ fn route(method: &Method, path: &str, body: &[u8], shared: &Shared) -> Reply {
             if owner.container_id.is_empty() || owner.ifname.is_empty() {
                 return Err(ApiError::bad("containerID and ifname are required"));
             }
-            with_state(state, |s| {
+            with(shared, |s| {
                 if !s.ready {
                     return Err(ApiError::unavailable("agent is starting"));
                 }
@@ -125,21 +123,21 @@ fn route(method: &Method, path: &str, body: &[u8], shared: &Shared) -> Reply {
         }
         ("PUT", ENDPOINT) => {
             let req: api::EndpointRequest = parse(body, "endpoint request")?;
-            with_state(state, |s| s.add_endpoint(req)).and_then(|e| json(&e))
+            with(shared, |s| s.add_endpoint(req)).and_then(|e| json(&e))
         }
-        ("GET", ENDPOINT) => with_state(state, |s| {
+        ("GET", ENDPOINT) => with(shared, |s| {
             json(&s.endpoints.values().map(|e| e.to_api()).collect::<Vec<_>>())
         }),
         ("POST", GC) => {
             let req: api::GcRequest = parse(body, "gc request")?;
-            json(&with_state(state, |s| s.gc(&req.valid)))
+            json(&with(shared, |s| s.gc(&req.valid)))
         }
-        ("GET", IDENTITY) => json(&with_state(state, |s| s.identities())),
-        ("GET", SERVICE) => json(&with_state(state, |s| s.services())),
-        ("GET", POLICY) => json(&with_state(state, |s| s.policy_info())),
+        ("GET", IDENTITY) => json(&with(shared, |s| s.identities())),
+        ("GET", SERVICE) => json(&with(shared, |s| s.services())),
+        ("GET", POLICY) => json(&with(shared, |s| s.policy_info())),
         ("PUT", POLICY) => {
             let text: api::PolicyText = parse(body, "policy")?;
-            with_state(state, |s| s.import_policy(&text)).and_then(|p| json(&p))
+            with(shared, |s| s.import_policy(&text)).and_then(|p| json(&p))
         }
         ("POST", POLICY_VALIDATE) => {
             let text: api::PolicyText = parse(body, "policy")?;
@@ -147,14 +145,14 @@ fn route(method: &Method, path: &str, body: &[u8], shared: &Shared) -> Reply {
         }
         ("POST", POLICY_TRACE) => {
             let req: api::TraceRequest = parse(body, "trace request")?;
-            with_state(state, |s| s.trace(&req)).and_then(|t| json(&t))
+            with(shared, |s| s.trace(&req)).and_then(|t| json(&t))
         }
-        ("GET", IPCACHE) => with_state(state, |s| s.ipcache()).and_then(|v| json(&v)),
+        ("GET", IPCACHE) => with(shared, |s| s.ipcache()).and_then(|v| json(&v)),
         ("GET", FQDN_CACHE) => json(&shared.fqdn_entries()),
         ("GET", METRICS) => json(&shared.metrics_list()),
         (m, p) if p.starts_with(ENDPOINT_ID) && m == "GET" => {
             let id = id_of(&p[ENDPOINT_ID.len()..], "endpoint id")?;
-            with_state(state, |s| {
+            with(shared, |s| {
                 s.endpoints
                     .get(&id)
                     .map(|e| e.to_api())
@@ -175,7 +173,7 @@ fn route(method: &Method, path: &str, body: &[u8], shared: &Shared) -> Reply {
                 ifname,
             };
             match m {
-                "GET" => with_state(state, |s| {
+                "GET" => with(shared, |s| {
                     s.endpoint_of(&a).map(|e| e.to_api()).ok_or_else(|| {
                         ApiError::not_found(format!(
                             "no endpoint for attachment {}/{}",
@@ -184,7 +182,7 @@ fn route(method: &Method, path: &str, body: &[u8], shared: &Shared) -> Reply {
                     })
                 })
                 .and_then(|e| json(&e)),
-                "DELETE" => json(&with_state(state, |s| s.delete_attachment(&a))),
+                "DELETE" => json(&with(shared, |s| s.delete_attachment(&a))),
                 _ => Err(ApiError {
                     status: 405,
                     message: format!("{m} {p}: method not allowed"),
@@ -193,14 +191,14 @@ fn route(method: &Method, path: &str, body: &[u8], shared: &Shared) -> Reply {
         }
         (m, p) if p.starts_with(BPF_POLICY) && m == "GET" => {
             let id = id_of(&p[BPF_POLICY.len()..], "endpoint id")?;
-            with_state(state, |s| s.bpf_policy(id)).and_then(|v| json(&v))
+            with(shared, |s| s.bpf_policy(id)).and_then(|v| json(&v))
         }
         (m, p) if p.starts_with(IDENTITY) && m == "GET" => {
             let id: u32 = p[IDENTITY.len()..]
                 .trim_start_matches('/')
                 .parse()
                 .map_err(|_| ApiError::bad(format!("{p}: identity is not a number")))?;
-            with_state(state, |s| {
+            with(shared, |s| {
                 s.identities()
                     .into_iter()
                     .find(|i| i.id == id)

@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 use cilium_core::LabelSet;
 use cilium_lb::k8s::{NodeContext, services_from_k8s};
 use cilium_policy::{CompileOptions, PolicyObject};
+
+use crate::agent::SourceState;
 use k8s_openapi::api::core::v1::Service as K8sService;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use serde::Deserialize;
@@ -60,21 +62,6 @@ pub struct ScanResult {
     pub changed: bool,
     /// Files rejected by this scan (new errors only).
     pub rejected: Vec<String>,
-}
-
-/// Everything the directory says now, merged.
-#[derive(Debug, Default)]
-pub struct Desired {
-    /// Policy objects by source (the file path).
-    pub policies: BTreeMap<String, Vec<PolicyObject>>,
-    /// Their JSON, by source.
-    pub policy_json: BTreeMap<String, Vec<serde_json::Value>>,
-    /// Model services by source file.
-    pub services: BTreeMap<String, Vec<cilium_lb::Service>>,
-    /// Identity labels of pods by `(namespace, name)`.
-    pub pods: BTreeMap<(String, String), LabelSet>,
-    /// Current errors of rejected files (each names the file).
-    pub errors: Vec<String>,
 }
 
 impl Directory {
@@ -164,8 +151,8 @@ impl Directory {
     }
 
     /// What the accepted files say, merged (Services converted with every slice).
-    pub fn desired(&self, node: &NodeContext) -> Desired {
-        let mut d = Desired::default();
+    pub fn desired(&self, node: &NodeContext) -> SourceState {
+        let mut d = SourceState::default();
         let good: Vec<(&PathBuf, &FileContent)> = self
             .files
             .iter()
